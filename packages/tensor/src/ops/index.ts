@@ -1,0 +1,10 @@
+export { add } from "./add.js";
+export { cast } from "./cast.js";
+export { clone } from "./clone.js";
+export { exp } from "./exp.js";
+export { expand } from "./expand.js";
+export { matmul } from "./matmul.js";
+export { mul } from "./mul.js";
+export { reshape } from "./reshape.js";
+export { sum } from "./sum.js";
+export { transpose } from "./transpose.js";

@@ -1,0 +1,242 @@
+import type { Backend, DataId, TensorInfo } from "./backend.js";
+import type { DataArray, DType } from "./dtype.js";
+import { allocTensor, nextTensorId, type Storage, trackTensor, untrackTensor } from "./engine.js";
+import { DisposedTensorError, ShapeError, UnsupportedOpError } from "./errors.js";
+import type { TensorLike } from "./op-helpers.js";
+import * as ops from "./ops/index.js";
+import { fmt, isContiguous, type Shape, sizeOf } from "./shape.js";
+
+/** Nested arrays of numbers, as `toArray()` returns them. */
+export type NestedArray = number | NestedArray[];
+
+/**
+ * An n-dimensional array: a strided view (`shape`, `strides`, `offset`) over a refcounted buffer
+ * on a backend. Views (`reshape`, `transpose`, `slice`, …) share the buffer; the buffer is freed when
+ * the tensor and all its views are disposed. Create tensors with `tensor`, `zeros`, `randn`, … .
+ */
+export class Tensor implements TensorInfo {
+  /** A process-unique id. */
+  readonly id: number;
+  readonly shape: Shape;
+  readonly dtype: DType;
+  /** Element strides of each dim (0 for broadcast dims, may be negative for reversed views). */
+  readonly strides: readonly number[];
+  /** Element offset of the first element in the buffer. */
+  readonly offset: number;
+  /** Number of elements. */
+  readonly size: number;
+  #storage: Storage;
+  #disposed = false;
+  #freed = false;
+  #holds = 0;
+  #kept = false;
+
+  /** @internal Use the creation functions. */
+  constructor(
+    storage: Storage,
+    shape: Shape,
+    strides: readonly number[],
+    offset: number,
+    dtype: DType,
+  ) {
+    this.id = nextTensorId();
+    this.shape = Object.freeze(shape.slice());
+    this.strides = Object.freeze(strides.slice());
+    this.offset = offset;
+    this.dtype = dtype;
+    this.size = sizeOf(shape);
+    this.#storage = storage;
+    trackTensor(this, storage);
+  }
+
+  /** Number of dims. */
+  get rank(): number {
+    return this.shape.length;
+  }
+
+  /** @internal The backend buffer; throws if the buffer was freed. */
+  get dataId(): DataId {
+    if (this.#freed)
+      throw new DisposedTensorError(
+        `tensor: used after dispose (shape ${fmt(this.shape)}, ${this.dtype})`,
+      );
+    return this.#storage.dataId;
+  }
+
+  /** The backend holding this tensor's buffer. */
+  get backend(): Backend {
+    return this.#storage.backend;
+  }
+
+  /** True after `dispose()` (or disposal by an enclosing `tidy`). */
+  get isDisposed(): boolean {
+    return this.#disposed;
+  }
+
+  /** True after `keep(t)`. */
+  get isKept(): boolean {
+    return this.#kept;
+  }
+
+  /** True when the elements are laid out row-major with no gaps (offset may be non-zero). */
+  get isContiguous(): boolean {
+    return isContiguous(this.shape, this.strides);
+  }
+
+  /** @internal */
+  markKept(): void {
+    this.#kept = true;
+  }
+
+  /** @internal A view of the same buffer with other geometry (no copy). */
+  view(shape: Shape, strides: readonly number[], offset: number): Tensor {
+    this.#assertAlive("view");
+    return new Tensor(this.#storage, shape, strides, offset, this.dtype);
+  }
+
+  /** @internal Keeps the buffer alive past `dispose()` until `release()` (autograd's tape). */
+  hold(): void {
+    this.#holds++;
+  }
+
+  /** @internal */
+  release(): void {
+    if (--this.#holds === 0 && this.#disposed && !this.#freed) this.#free();
+  }
+
+  /** @internal Throws `DisposedTensorError` naming `op` if the buffer is gone. */
+  assertAlive(op: string): void {
+    this.#assertAlive(op);
+  }
+
+  #assertAlive(op: string): void {
+    if (this.#freed) {
+      throw new DisposedTensorError(
+        `${op}: tensor used after dispose (shape ${fmt(this.shape)}, ${this.dtype})`,
+      );
+    }
+  }
+
+  #free(): void {
+    this.#freed = true;
+    untrackTensor(this, this.#storage);
+  }
+
+  /** Releases this tensor's reference to its buffer. Using it afterwards throws. Idempotent. */
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    if (this.#holds === 0) this.#free();
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  /** A contiguous, offset-0 tensor over a buffer of exactly `size` elements: this one or a copy. */
+  #dense(): { t: Tensor; owned: boolean } {
+    if (this.isContiguous && this.offset === 0 && this.size === this.#storage.size)
+      return { t: this, owned: false };
+    const out = allocTensor("dataSync", this.shape, this.dtype, this.backend);
+    this.backend.copy(this, out);
+    return { t: out, owned: true };
+  }
+
+  /** The elements in row-major order, as a new typed array the caller owns. */
+  dataSync(): DataArray {
+    if (this.#disposed)
+      throw new DisposedTensorError(
+        `dataSync: tensor used after dispose (shape ${fmt(this.shape)}, ${this.dtype})`,
+      );
+    const b = this.backend;
+    if (!b.readSync) {
+      throw new UnsupportedOpError(
+        `dataSync: backend '${b.name}' reads asynchronously only (use await t.data())`,
+      );
+    }
+    const { t, owned } = this.#dense();
+    try {
+      return b.readSync(t.dataId);
+    } finally {
+      if (owned) t.dispose();
+    }
+  }
+
+  /** The elements in row-major order, as a new typed array the caller owns. */
+  async data(): Promise<DataArray> {
+    if (this.#disposed)
+      throw new DisposedTensorError(
+        `data: tensor used after dispose (shape ${fmt(this.shape)}, ${this.dtype})`,
+      );
+    const { t, owned } = this.#dense();
+    try {
+      return await this.backend.read(t.dataId);
+    } finally {
+      if (owned) t.dispose();
+    }
+  }
+
+  /** The elements as nested arrays (a number for a scalar). */
+  toArray(): NestedArray {
+    const data = this.dataSync();
+    if (this.rank === 0) return data[0]!;
+    let pos = 0;
+    const build = (dim: number): NestedArray[] => {
+      const n = this.shape[dim]!;
+      const out = new Array<NestedArray>(n);
+      if (dim === this.rank - 1) for (let i = 0; i < n; i++) out[i] = data[pos++]!;
+      else for (let i = 0; i < n; i++) out[i] = build(dim + 1);
+      return out;
+    };
+    return build(0);
+  }
+
+  /** The single element of a size-1 tensor. @throws {ShapeError} otherwise. */
+  item(): number {
+    if (this.size !== 1) {
+      throw new ShapeError(
+        `item: tensor must have exactly one element (got shape ${fmt(this.shape)})`,
+      );
+    }
+    return this.dataSync()[0]!;
+  }
+
+  // ---- chainable ops: each is the function of the same name with this tensor first ----
+
+  add(b: TensorLike): Tensor {
+    return ops.add(this, b);
+  }
+  mul(b: TensorLike): Tensor {
+    return ops.mul(this, b);
+  }
+  exp(): Tensor {
+    return ops.exp(this);
+  }
+  sum(axes?: number | readonly number[], keepDims = false): Tensor {
+    return ops.sum(this, axes, keepDims);
+  }
+  matmul(b: Tensor): Tensor {
+    return ops.matmul(this, b);
+  }
+  reshape(shape: readonly number[]): Tensor {
+    return ops.reshape(this, shape);
+  }
+  transpose(perm?: readonly number[]): Tensor {
+    return ops.transpose(this, perm);
+  }
+  expand(shape: readonly number[]): Tensor {
+    return ops.expand(this, shape);
+  }
+  cast(dtype: DType): Tensor {
+    return ops.cast(this, dtype);
+  }
+  clone(): Tensor {
+    return ops.clone(this);
+  }
+
+  toString(): string {
+    if (this.#disposed) return `Tensor(disposed, ${fmt(this.shape)}, ${this.dtype})`;
+    const body = this.size <= 64 ? JSON.stringify(this.toArray()) : `${this.size} elements`;
+    return `Tensor(${fmt(this.shape)}, ${this.dtype}, ${body})`;
+  }
+}

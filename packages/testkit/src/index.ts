@@ -1,0 +1,3 @@
+export * from "./arbitraries.js";
+export * from "./expect.js";
+export * from "./reference.js";
