@@ -1,0 +1,22 @@
+import { binaryOp, NUMERIC, type TensorLike } from "../op-helpers.js";
+import type { Tensor } from "../tensor.js";
+import { lessEqual } from "./less-equal.js";
+import { where } from "./where.js";
+
+/**
+ * Elementwise elementwise `minimum(a, b)` (NaN wins), with NumPy broadcasting.
+ * @param a - float32 or integer tensor, or a number
+ * @param b - float32 or integer tensor, or a number, broadcastable with `a`
+ * @returns a new tensor of the broadcast shape, owned by the caller
+ * @throws {ShapeError} if the shapes do not broadcast
+ * @throws {DTypeError} if the dtypes differ or the op does not take them
+ * @example
+ * minimum(tensor([1, 5]), tensor([3, 2])).toArray(); // [1, 2]
+ */
+export function minimum(a: TensorLike, b: TensorLike): Tensor {
+  // the gradient goes to the smaller operand; on ties, to a
+  return binaryOp("minimum", "minimum", a, b, NUMERIC, (dy, a, b) => [
+    where(lessEqual(a, b), dy, 0),
+    where(lessEqual(a, b), 0, dy),
+  ]);
+}
