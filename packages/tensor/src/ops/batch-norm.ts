@@ -36,8 +36,8 @@ export interface BatchNormOptions {
  * @throws {DTypeError} if `x` or a parameter is not float32
  * @throws {ArgumentError} if `mean`/`variance` is missing or `epsilon` is negative or not finite
  * @example
- * batchNorm(tensor([[1, 2], [3, 4]]), { mean: tensor([1, 2]), variance: tensor([4, 1]), epsilon: 0 })
- *   .toArray(); // [[0, 0], [1, 2]]
+ * const x = tensor([[1, 2], [3, 4]]); // [N, C] = [2, 2]
+ * batchNorm(x, { mean: tensor([1, 2]), variance: tensor([4, 1]), epsilon: 0 }).toArray(); // [[0, 0], [1, 2]]
  */
 export function batchNorm(x: Tensor, options: BatchNormOptions): Tensor {
   const op = "batchNorm";

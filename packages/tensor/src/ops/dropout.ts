@@ -28,7 +28,8 @@ export interface DropoutOptions {
  * @throws {DTypeError} if `x` is not float32
  * @throws {ArgumentError} for a rate outside [0, 1), a seed that is not an integer, or a non-boolean `training`
  * @example
- * dropout(ones([2, 3]), 0.5, { seed: 1 }).toArray(); // each element 0 or 2, e.g. [[2, 0, 2], [0, 0, 2]]
+ * dropout(ones([2, 3]), 0.5, { seed: 1 }).toArray(); // each element 0 or 2 (kept elements ×2)
+ * dropout(ones([2]), 0.5, { training: false }).toArray(); // [1, 1]
  */
 export function dropout(x: Tensor, rate: number, options: DropoutOptions = {}): Tensor {
   const op = "dropout";

@@ -39,7 +39,7 @@ export interface LayerNormOptions {
  * @throws {DTypeError} if `x`, `scale` or `bias` is not float32
  * @throws {ArgumentError} for an `epsilon` that is negative or not finite
  * @example
- * layerNorm(tensor([[1, 3], [2, 2]]), { epsilon: 0, bias: 5 }).toArray(); // [[4, 6], [5, 5]]
+ * layerNorm(tensor([[1, 3], [2, 2]]), { bias: 5 }).toArray(); // [[4, 6], [5, 5]]
  */
 export function layerNorm(x: Tensor, options: LayerNormOptions = {}): Tensor {
   const op = "layerNorm";
