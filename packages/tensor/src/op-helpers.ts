@@ -3,7 +3,7 @@
  * output, dispatching to a backend, and recording the gradient rule.
  */
 import type { BinaryOp, ReduceOp, TensorInfo, UnaryOp } from "./backend.js";
-import { type DType, isDType } from "./dtype.js";
+import { type DType, dtypeRange, isDType } from "./dtype.js";
 import { allocTensor, backendFor, getBackend, record, scoped, type VJP } from "./engine.js";
 import { ArgumentError, DTypeError, ShapeError } from "./errors.js";
 import {
@@ -45,7 +45,17 @@ export function asTensor(op: string, x: unknown, name = "x", dtype: DType = "flo
     x.assertAlive(op);
     return x;
   }
-  if (typeof x === "number") return scalarTensor(x, dtype);
+  if (typeof x === "number") {
+    if (dtype !== "float32") {
+      const [lo, hi] = dtypeRange(dtype);
+      if (!Number.isInteger(x) || x < lo || x > hi) {
+        throw new ArgumentError(
+          `${op}: ${name} ${x} does not fit dtype ${dtype} (expected an integer in [${lo}, ${hi}])`,
+        );
+      }
+    }
+    return scalarTensor(x, dtype);
+  }
   if (typeof x === "boolean") return scalarTensor(x ? 1 : 0, "bool");
   throw new ArgumentError(`${op}: ${name} must be a Tensor or a number (got ${describe(x)})`);
 }

@@ -74,6 +74,10 @@ function unaryRow(
       for (let i = 0; i < n; i++) o[oo + i * os] = Math.sqrt(x[xo + i * xs]!);
       return;
     case "square":
+      if (o instanceof Int32Array) {
+        for (let i = 0; i < n; i++) o[oo + i * os] = Math.imul(x[xo + i * xs]!, x[xo + i * xs]!);
+        return;
+      }
       for (let i = 0; i < n; i++) {
         const v = x[xo + i * xs]!;
         o[oo + i * os] = v * v;
@@ -155,14 +159,23 @@ function binaryRow(
       for (let i = 0; i < n; i++) o[oo + i * os] = a[ao + i * as]! - b[bo + i * bs]!;
       return;
     case "mul":
-      for (let i = 0; i < n; i++) o[oo + i * os] = a[ao + i * as]! * b[bo + i * bs]!;
+      // int32 products wrap modulo 2³² (Math.imul); a double product loses the low bits past 2⁵³
+      if (o instanceof Int32Array) {
+        for (let i = 0; i < n; i++) o[oo + i * os] = Math.imul(a[ao + i * as]!, b[bo + i * bs]!);
+      } else for (let i = 0; i < n; i++) o[oo + i * os] = a[ao + i * as]! * b[bo + i * bs]!;
       return;
     case "div":
       // integer outputs truncate toward zero on store; x/0 stores 0 in integer arrays
       for (let i = 0; i < n; i++) o[oo + i * os] = a[ao + i * as]! / b[bo + i * bs]!;
       return;
     case "pow":
-      for (let i = 0; i < n; i++) o[oo + i * os] = a[ao + i * as]! ** b[bo + i * bs]!;
+      // C/NumPy pow: 1^y = 1 for any y (even NaN), (−1)^±∞ = 1; JavaScript's ** gives NaN there
+      for (let i = 0; i < n; i++) {
+        const x = a[ao + i * as]!;
+        const y = b[bo + i * bs]!;
+        o[oo + i * os] =
+          x === 1 || (x === -1 && Math.abs(y) === Number.POSITIVE_INFINITY) ? 1 : x ** y;
+      }
       return;
     case "maximum":
       for (let i = 0; i < n; i++) o[oo + i * os] = Math.max(a[ao + i * as]!, b[bo + i * bs]!);

@@ -5,9 +5,9 @@ import { sign } from "./sign.js";
 
 /**
  * Elementwise `abs(x) = |x|`.
- * @param x - float32 or integer tensor
+ * @param x - float32 or integer tensor, or a number
  * @returns a new tensor of the same shape and dtype, owned by the caller
- * @throws {DTypeError} for a dtype the op does not take
+ * @throws {DTypeError} if `x` is bool
  * @example
  * abs(tensor([-1.5, 2])).toArray(); // [1.5, 2]
  */

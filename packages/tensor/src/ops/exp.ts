@@ -4,7 +4,7 @@ import { mul } from "./mul.js";
 
 /**
  * Elementwise exponential: `exp(x) = eˣ`.
- * @param x - float32 tensor
+ * @param x - float32 tensor or number
  * @returns a new tensor, owned by the caller
  * @throws {DTypeError} for non-float32 input
  * @example

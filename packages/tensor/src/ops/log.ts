@@ -4,9 +4,9 @@ import { div } from "./div.js";
 
 /**
  * Elementwise natural logarithm `log(x) = ln x` (NaN for x < 0, −∞ at 0).
- * @param x - float32 tensor
+ * @param x - float32 tensor or number
  * @returns a new tensor of the same shape and dtype, owned by the caller
- * @throws {DTypeError} for a dtype the op does not take
+ * @throws {DTypeError} if `x` is not float32
  * @example
  * log(tensor([1, Math.E])).toArray(); // [0, 1]
  */

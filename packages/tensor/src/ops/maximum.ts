@@ -4,12 +4,13 @@ import { greaterEqual } from "./greater-equal.js";
 import { where } from "./where.js";
 
 /**
- * Elementwise elementwise `maximum(a, b)` (NaN wins), with NumPy broadcasting.
+ * Elementwise `maximum(a, b) = max(a, b)` with NumPy broadcasting; a NaN operand gives NaN
+ * (NumPy `maximum`). The gradient goes to the larger operand, to `a` on ties.
  * @param a - float32 or integer tensor, or a number
  * @param b - float32 or integer tensor, or a number, broadcastable with `a`
  * @returns a new tensor of the broadcast shape, owned by the caller
  * @throws {ShapeError} if the shapes do not broadcast
- * @throws {DTypeError} if the dtypes differ or the op does not take them
+ * @throws {DTypeError} if the dtypes differ or are bool
  * @example
  * maximum(tensor([1, 5]), tensor([3, 2])).toArray(); // [3, 5]
  */

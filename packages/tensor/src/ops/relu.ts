@@ -5,9 +5,9 @@ import { where } from "./where.js";
 
 /**
  * Elementwise `relu(x) = max(x, 0)` (NaN passes through).
- * @param x - float32 or integer tensor
+ * @param x - float32 or integer tensor, or a number
  * @returns a new tensor of the same shape and dtype, owned by the caller
- * @throws {DTypeError} for a dtype the op does not take
+ * @throws {DTypeError} if `x` is bool
  * @example
  * relu(tensor([-1, 2])).toArray(); // [0, 2]
  */

@@ -4,10 +4,11 @@ import { mul } from "./mul.js";
 import { sigmoid } from "./sigmoid.js";
 
 /**
- * Elementwise `softplus(x) = ln(1 + eˣ)`, computed as max(x, 0) + log1p(e^−|x|) so it never overflows.
- * @param x - float32 tensor
+ * Elementwise `softplus(x) = ln(1 + eˣ)`, computed as `max(x, 0) + log1p(e^−|x|)` so it never
+ * overflows.
+ * @param x - float32 tensor or number
  * @returns a new tensor of the same shape and dtype, owned by the caller
- * @throws {DTypeError} for a dtype the op does not take
+ * @throws {DTypeError} if `x` is not float32
  * @example
  * softplus(tensor([0])).toArray(); // [0.6931472]
  */

@@ -5,9 +5,9 @@ import { mul } from "./mul.js";
 
 /**
  * Elementwise `sqrt(x) = √x` (NaN for x < 0).
- * @param x - float32 tensor
+ * @param x - float32 tensor or number
  * @returns a new tensor of the same shape and dtype, owned by the caller
- * @throws {DTypeError} for a dtype the op does not take
+ * @throws {DTypeError} if `x` is not float32
  * @example
  * sqrt(tensor([4, 9])).toArray(); // [2, 3]
  */

@@ -4,9 +4,9 @@ import { mul } from "./mul.js";
 
 /**
  * Elementwise `square(x) = x²`.
- * @param x - float32 or integer tensor
+ * @param x - float32 or integer tensor, or a number
  * @returns a new tensor of the same shape and dtype, owned by the caller
- * @throws {DTypeError} for a dtype the op does not take
+ * @throws {DTypeError} if `x` is bool
  * @example
  * square(tensor([-3, 2])).toArray(); // [9, 4]
  */

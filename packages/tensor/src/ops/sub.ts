@@ -8,11 +8,11 @@ import { neg } from "./neg.js";
  * @param b - float32 or integer tensor, or a number, broadcastable with `a`
  * @returns a new tensor of the broadcast shape, owned by the caller
  * @throws {ShapeError} if the shapes do not broadcast
- * @throws {DTypeError} if the dtypes differ or the op does not take them
+ * @throws {DTypeError} if the dtypes differ or are bool
  * @example
  * sub(tensor([5, 7]), 2).toArray(); // [3, 5]
  */
 export function sub(a: TensorLike, b: TensorLike): Tensor {
   // d(a − b) = da − db
-  return binaryOp("sub", "sub", a, b, NUMERIC, (dy, a, b) => [dy, neg(dy)]);
+  return binaryOp("sub", "sub", a, b, NUMERIC, (dy) => [dy, neg(dy)]);
 }

@@ -5,9 +5,9 @@ import { sub } from "./sub.js";
 
 /**
  * Elementwise hyperbolic tangent `tanh(x)`.
- * @param x - float32 tensor
+ * @param x - float32 tensor or number
  * @returns a new tensor of the same shape and dtype, owned by the caller
- * @throws {DTypeError} for a dtype the op does not take
+ * @throws {DTypeError} if `x` is not float32
  * @example
  * tanh(tensor([0])).toArray(); // [0]
  */

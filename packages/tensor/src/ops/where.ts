@@ -1,7 +1,7 @@
 import { allocTensor, backendFor, record } from "../engine.js";
-import { DTypeError } from "../errors.js";
+import { ArgumentError, DTypeError } from "../errors.js";
 import { asTensor, broadcastInfo, checkDType, type TensorLike } from "../op-helpers.js";
-import { broadcastShapes, fmt } from "../shape.js";
+import { broadcastShapes, describe, fmt } from "../shape.js";
 import { Tensor } from "../tensor.js";
 
 /**
@@ -12,10 +12,17 @@ import { Tensor } from "../tensor.js";
  * @returns a new tensor of the broadcast shape, owned by the caller
  * @throws {ShapeError} if the shapes do not broadcast
  * @throws {DTypeError} if `cond` is not bool or `a` and `b` differ in dtype
+ * @throws {ArgumentError} if `cond` is neither a Tensor nor a boolean
  * @example
  * where(tensor([true, false]), tensor([1, 2]), 0).toArray(); // [1, 0]
  */
 export function where(cond: Tensor | boolean, a: TensorLike, b: TensorLike): Tensor {
+  // a number would be stored into a bool scalar unchecked (0.5 → false, 2 → a non-0/1 byte)
+  if (typeof cond !== "boolean" && !(cond instanceof Tensor)) {
+    throw new ArgumentError(
+      `where: cond must be a bool Tensor or a boolean (got ${describe(cond)})`,
+    );
+  }
   const c = asTensor("where", cond, "cond", "bool");
   checkDType("where", c, ["bool"], "cond");
   const x = asTensor("where", a, "a", b instanceof Tensor ? b.dtype : "float32");
