@@ -1,6 +1,6 @@
-import { ShapeError } from "../errors.js";
+import { ArgumentError, ShapeError } from "../errors.js";
 import { asTensor, checkDType, compose, FLOAT } from "../op-helpers.js";
-import { fmt, normalizeAxes } from "../shape.js";
+import { describe, fmt, normalizeAxes } from "../shape.js";
 import type { Tensor } from "../tensor.js";
 import { div } from "./div.js";
 import { sum } from "./sum.js";
@@ -20,6 +20,8 @@ import { sum } from "./sum.js";
 export function mean(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
   const t = asTensor("mean", x);
   checkDType("mean", t, FLOAT);
+  if (typeof keepDims !== "boolean")
+    throw new ArgumentError(`mean: keepDims must be a boolean (got ${describe(keepDims)})`);
   const reduced = normalizeAxes("mean", axes, t.rank);
   let n = 1;
   for (const a of reduced) n *= t.shape[a]!;

@@ -1,7 +1,7 @@
 import { record } from "../engine.js";
 import { ShapeError } from "../errors.js";
 import { asTensor } from "../op-helpers.js";
-import { normalizeAxis } from "../shape.js";
+import { describe, normalizeAxis } from "../shape.js";
 import type { Tensor } from "../tensor.js";
 
 /**
@@ -17,6 +17,9 @@ import type { Tensor } from "../tensor.js";
 export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
   const t = asTensor("transpose", x);
   const rank = t.rank;
+  if (perm !== undefined && !Array.isArray(perm)) {
+    throw new ShapeError(`transpose: perm must be an array of axes (got ${describe(perm)})`);
+  }
   const p =
     perm === undefined
       ? Array.from({ length: rank }, (_, i) => rank - 1 - i)
