@@ -201,35 +201,181 @@ export class Tensor implements TensorInfo {
     return this.dataSync()[0]!;
   }
 
-  // ---- chainable ops: each is the function of the same name with this tensor first ----
-
+  // ---- chainable ops: each is the op of the same name with this tensor as the first argument ----
+  /** `add(this, b)` */
   add(b: TensorLike): Tensor {
     return ops.add(this, b);
   }
+  /** `sub(this, b)` */
+  sub(b: TensorLike): Tensor {
+    return ops.sub(this, b);
+  }
+  /** `mul(this, b)` */
   mul(b: TensorLike): Tensor {
     return ops.mul(this, b);
   }
+  /** `div(this, b)` */
+  div(b: TensorLike): Tensor {
+    return ops.div(this, b);
+  }
+  /** `pow(this, b)` */
+  pow(b: TensorLike): Tensor {
+    return ops.pow(this, b);
+  }
+  /** `maximum(this, b)` */
+  maximum(b: TensorLike): Tensor {
+    return ops.maximum(this, b);
+  }
+  /** `minimum(this, b)` */
+  minimum(b: TensorLike): Tensor {
+    return ops.minimum(this, b);
+  }
+  /** `equal(this, b)` */
+  equal(b: TensorLike): Tensor {
+    return ops.equal(this, b);
+  }
+  /** `greater(this, b)` */
+  greater(b: TensorLike): Tensor {
+    return ops.greater(this, b);
+  }
+  /** `less(this, b)` */
+  less(b: TensorLike): Tensor {
+    return ops.less(this, b);
+  }
+  /** `greaterEqual(this, b)` */
+  greaterEqual(b: TensorLike): Tensor {
+    return ops.greaterEqual(this, b);
+  }
+  /** `lessEqual(this, b)` */
+  lessEqual(b: TensorLike): Tensor {
+    return ops.lessEqual(this, b);
+  }
+  /** `neg(this)` */
+  neg(): Tensor {
+    return ops.neg(this);
+  }
+  /** `abs(this)` */
+  abs(): Tensor {
+    return ops.abs(this);
+  }
+  /** `exp(this)` */
   exp(): Tensor {
     return ops.exp(this);
   }
+  /** `log(this)` */
+  log(): Tensor {
+    return ops.log(this);
+  }
+  /** `sqrt(this)` */
+  sqrt(): Tensor {
+    return ops.sqrt(this);
+  }
+  /** `square(this)` */
+  square(): Tensor {
+    return ops.square(this);
+  }
+  /** `sign(this)` */
+  sign(): Tensor {
+    return ops.sign(this);
+  }
+  /** `relu(this)` */
+  relu(): Tensor {
+    return ops.relu(this);
+  }
+  /** `sigmoid(this)` */
+  sigmoid(): Tensor {
+    return ops.sigmoid(this);
+  }
+  /** `tanh(this)` */
+  tanh(): Tensor {
+    return ops.tanh(this);
+  }
+  /** `softplus(this)` */
+  softplus(): Tensor {
+    return ops.softplus(this);
+  }
+  /** `sum(this, axes, keepDims)` */
   sum(axes?: number | readonly number[], keepDims = false): Tensor {
     return ops.sum(this, axes, keepDims);
   }
+  /** `mean(this, axes, keepDims)` */
+  mean(axes?: number | readonly number[], keepDims = false): Tensor {
+    return ops.mean(this, axes, keepDims);
+  }
+  /** `max(this, axes, keepDims)` */
+  max(axes?: number | readonly number[], keepDims = false): Tensor {
+    return ops.max(this, axes, keepDims);
+  }
+  /** `min(this, axes, keepDims)` */
+  min(axes?: number | readonly number[], keepDims = false): Tensor {
+    return ops.min(this, axes, keepDims);
+  }
+  /** `argmax(this, axis, keepDims)` */
+  argmax(axis: number, keepDims = false): Tensor {
+    return ops.argmax(this, axis, keepDims);
+  }
+  /** `clip(this, min, max)` */
+  clip(min?: TensorLike, max?: TensorLike): Tensor {
+    return ops.clip(this, min, max);
+  }
+  /** `leakyRelu(this, alpha)` */
+  leakyRelu(alpha = 0.01): Tensor {
+    return ops.leakyRelu(this, alpha);
+  }
+  /** `softmax(this, axis)` */
+  softmax(axis = -1): Tensor {
+    return ops.softmax(this, axis);
+  }
+  /** `logSoftmax(this, axis)` */
+  logSoftmax(axis = -1): Tensor {
+    return ops.logSoftmax(this, axis);
+  }
+  /** `matmul(this, b)` */
   matmul(b: Tensor): Tensor {
     return ops.matmul(this, b);
   }
+  /** `reshape(this, shape)` */
   reshape(shape: readonly number[]): Tensor {
     return ops.reshape(this, shape);
   }
+  /** `transpose(this, perm)` */
   transpose(perm?: readonly number[]): Tensor {
     return ops.transpose(this, perm);
   }
+  /** `expand(this, shape)` */
   expand(shape: readonly number[]): Tensor {
     return ops.expand(this, shape);
   }
+  /** `flatten(this, axis)` */
+  flatten(axis = 1): Tensor {
+    return ops.flatten(this, axis);
+  }
+  /** `squeeze(this, axes)` */
+  squeeze(axes?: number | readonly number[]): Tensor {
+    return ops.squeeze(this, axes);
+  }
+  /** `unsqueeze(this, axes)` */
+  unsqueeze(axes: number | readonly number[]): Tensor {
+    return ops.unsqueeze(this, axes);
+  }
+  /** `slice(this, starts, ends, axes, steps)` */
+  slice(
+    starts: readonly number[],
+    ends: readonly number[],
+    axes?: readonly number[],
+    steps?: readonly number[],
+  ): Tensor {
+    return ops.slice(this, starts, ends, axes, steps);
+  }
+  /** `gather(this, indices, axis)` */
+  gather(indices: Tensor | ops.IndexData, axis = 0): Tensor {
+    return ops.gather(this, indices, axis);
+  }
+  /** `cast(this, dtype)` */
   cast(dtype: DType): Tensor {
     return ops.cast(this, dtype);
   }
+  /** `clone(this)`: a contiguous copy */
   clone(): Tensor {
     return ops.clone(this);
   }
