@@ -3,6 +3,15 @@
  * `import { gemm } from '@edgenn/tensor/kernels'`.
  * @packageDocumentation
  */
+
+export {
+  type Conv2dDims,
+  col2im,
+  conv2d,
+  conv2dBackpropFilter,
+  conv2dBackpropInput,
+  im2col,
+} from "./kernels/conv.js";
 export {
   type ArrayView,
   binary,
@@ -17,5 +26,12 @@ export {
 } from "./kernels/elementwise.js";
 export { gather, scatterAdd } from "./kernels/gather.js";
 export { gemm } from "./kernels/gemm.js";
+export {
+  avgPool2d,
+  avgPool2dBackward,
+  maxPool2d,
+  maxPool2dBackward,
+  type Pool2dDims,
+} from "./kernels/pool.js";
 export { reduce } from "./kernels/reduce.js";
 export { coalesce, forEachRow } from "./kernels/strided.js";

@@ -2,17 +2,23 @@ import type {
   Backend,
   BackendMemory,
   BinaryOp,
+  Conv2dParams,
   DataId,
+  FusedActivation,
   KernelName,
+  Pool2dParams,
   ReduceOp,
   TensorInfo,
   UnaryOp,
 } from "../../backend.js";
 import { bytesPerElement, type DataArray, type DType, dtypeRange, viewArray } from "../../dtype.js";
+import * as conv from "../../kernels/conv.js";
 import * as ew from "../../kernels/elementwise.js";
 import { gather, scatterAdd } from "../../kernels/gather.js";
 import { gemm } from "../../kernels/gemm.js";
+import * as pool from "../../kernels/pool.js";
 import { reduce } from "../../kernels/reduce.js";
+import { contiguousStrides, isContiguous } from "../../shape.js";
 import { BufferPool } from "./buffer-pool.js";
 
 /** A CPU buffer: a typed array over a pooled ArrayBuffer. */
@@ -34,7 +40,7 @@ export interface CpuBackendOptions {
  * size-bucketed pool. Every other backend is checked against it.
  */
 export class CpuBackend implements Backend {
-  readonly name = "cpu";
+  readonly name: string = "cpu";
   readonly #pool: BufferPool;
   #bytes = 0;
   #peak = 0;
@@ -162,6 +168,116 @@ export class CpuBackend implements Backend {
     scatterAdd(dd, id, (out.dataId as CpuData).array, outer, out.shape[axis]!, inner);
   }
 
+  /** A float32 tensor as (array, offset) of its row-major elements: itself, or a packed copy. */
+  #dense(t: TensorInfo): { data: Float32Array; offset: number } {
+    const data = (t.dataId as CpuData).array as Float32Array;
+    if (isContiguous(t.shape, t.strides)) return { data, offset: t.offset };
+    const packed = new Float32Array(t.shape.reduce((p, d) => p * d, 1));
+    ew.copy(
+      this.#view(t),
+      { data: packed, offset: 0, strides: contiguousStrides(t.shape) },
+      t.shape,
+    );
+    return { data: packed, offset: 0 };
+  }
+
+  #out(t: TensorInfo): Float32Array {
+    return (t.dataId as CpuData).array as Float32Array;
+  }
+
+  conv2d(
+    x: TensorInfo,
+    w: TensorInfo,
+    bias: TensorInfo | null,
+    out: TensorInfo,
+    p: Conv2dParams,
+    act: FusedActivation,
+  ): void {
+    const xd = this.#dense(x);
+    const wd = this.#dense(w);
+    const bd = bias === null ? null : this.#dense(bias);
+    const dims = convDims(x.shape, w.shape, out.shape);
+    const y = this.#out(out);
+    conv.conv2d(
+      xd.data,
+      xd.offset,
+      wd.data,
+      wd.offset,
+      bd?.data ?? null,
+      bd?.offset ?? 0,
+      y,
+      out.offset,
+      dims,
+      p,
+      act,
+    );
+  }
+
+  conv2dBackpropInput(dy: TensorInfo, w: TensorInfo, out: TensorInfo, p: Conv2dParams): void {
+    const dyd = this.#dense(dy);
+    const wd = this.#dense(w);
+    const dims = convDims(out.shape, w.shape, dy.shape);
+    conv.conv2dBackpropInput(
+      dyd.data,
+      dyd.offset,
+      wd.data,
+      wd.offset,
+      this.#out(out),
+      out.offset,
+      dims,
+      p,
+    );
+  }
+
+  conv2dBackpropFilter(x: TensorInfo, dy: TensorInfo, out: TensorInfo, p: Conv2dParams): void {
+    const xd = this.#dense(x);
+    const dyd = this.#dense(dy);
+    const dims = convDims(x.shape, out.shape, dy.shape);
+    conv.conv2dBackpropFilter(
+      xd.data,
+      xd.offset,
+      dyd.data,
+      dyd.offset,
+      this.#out(out),
+      out.offset,
+      dims,
+      p,
+    );
+  }
+
+  pool(op: "max" | "avg", x: TensorInfo, out: TensorInfo, p: Pool2dParams): void {
+    const xd = this.#dense(x);
+    const dims = poolDims(x.shape, out.shape);
+    const kernel = op === "max" ? pool.maxPool2d : pool.avgPool2d;
+    kernel(xd.data, xd.offset, this.#out(out), out.offset, dims, p);
+  }
+
+  poolBackward(
+    op: "max" | "avg",
+    x: TensorInfo,
+    dy: TensorInfo,
+    out: TensorInfo,
+    p: Pool2dParams,
+  ): void {
+    const dyd = this.#dense(dy);
+    const dims = poolDims(x.shape, dy.shape);
+    if (op === "avg") {
+      pool.avgPool2dBackward(dyd.data, dyd.offset, this.#out(out), out.offset, dims, p);
+      return;
+    }
+    const xd = this.#dense(x);
+    pool.maxPool2dBackward(
+      xd.data,
+      xd.offset,
+      dyd.data,
+      dyd.offset,
+      this.#out(out),
+      out.offset,
+      dims,
+      p,
+    );
+  }
+
   supports(_kernel: KernelName, _dtype: DType): boolean {
     return true;
   }
@@ -183,4 +299,28 @@ export class CpuBackend implements Backend {
   describe(): Record<string, unknown> {
     return { kernels: "typescript", poolCapBytes: this.#pool.capBytes };
   }
+}
+
+/** Conv sizes from the input `[N, C, H, W]`, weight `[O, C/g, kH, kW]` and output `[N, O, oH, oW]`. */
+function convDims(
+  x: readonly number[],
+  w: readonly number[],
+  y: readonly number[],
+): conv.Conv2dDims {
+  return {
+    batch: x[0]!,
+    inC: x[1]!,
+    inH: x[2]!,
+    inW: x[3]!,
+    outC: y[1]!,
+    outH: y[2]!,
+    outW: y[3]!,
+    kernelH: w[2]!,
+    kernelW: w[3]!,
+  };
+}
+
+/** Pool sizes from the input `[N, C, H, W]` and output `[N, C, oH, oW]`. */
+function poolDims(x: readonly number[], y: readonly number[]): pool.Pool2dDims {
+  return { planes: x[0]! * x[1]!, inH: x[2]!, inW: x[3]!, outH: y[2]!, outW: y[3]! };
 }
