@@ -1,8 +1,20 @@
 // A two-layer network, 1 → 16 (tanh) → 1, fitted to y = sin(x) on [−π, π] by full-batch gradient
 // descent, written with nothing but tensors, ops and valueAndGrad.
 import {
-  add, arange, dispose, matmul, mul, randn, sub, sum, tanh, tensor, tidy, valueAndGrad, zeros,
-} from 'edgenn';
+  add,
+  arange,
+  dispose,
+  matmul,
+  mul,
+  randn,
+  sub,
+  sum,
+  tanh,
+  tensor,
+  tidy,
+  valueAndGrad,
+  zeros,
+} from "edgenn";
 
 /** Mean squared error between two tensors of the same shape. */
 function mse(pred, target) {

@@ -1,7 +1,7 @@
-import { defineProject } from 'vitest/config';
+import { defineProject } from "vitest/config";
 
 export default defineProject({
-  ssr: { resolve: { conditions: ['@edgenn/source'] } },
-  resolve: { conditions: ['@edgenn/source'] },
-  test: { name: 'example-autograd-demo', include: ['test/**/*.test.ts'] },
+  ssr: { resolve: { conditions: ["@edgenn/source"] } },
+  resolve: { conditions: ["@edgenn/source"] },
+  test: { name: "example-autograd-demo", include: ["test/**/*.test.ts"] },
 });

@@ -1,10 +1,10 @@
-import { valueAndGrad } from '@edgenn/autograd';
-import { add, exp, log, matmul, memory, mul, randn, sub, sum, tanh, tidy } from '@edgenn/tensor';
-import { expectNoLeaks } from '@edgenn/testkit';
-import { describe, expect, it } from 'vitest';
+import { valueAndGrad } from "@edgenn/autograd";
+import { add, exp, log, matmul, memory, mul, randn, sub, sum, tanh, tidy } from "@edgenn/tensor";
+import { expectNoLeaks } from "@edgenn/testkit";
+import { describe, expect, it } from "vitest";
 
-describe('a training-style loop keeps memory flat', () => {
-  it('1,000 steps of forward + backward + update inside tidy: live tensors and bytes never grow', () => {
+describe("a training-style loop keeps memory flat", () => {
+  it("1,000 steps of forward + backward + update inside tidy: live tensors and bytes never grow", () => {
     const x = randn([16, 8], { seed: 1 });
     const target = randn([16, 4], { seed: 2 });
     let w1 = randn([8, 12], { seed: 3, std: 0.3 });

@@ -1,13 +1,13 @@
-import { fileURLToPath } from 'node:url';
-import * as autograd from '@edgenn/autograd';
-import * as api from '@edgenn/tensor';
-import { collectDocExamples, runDocExample } from '@edgenn/testkit';
-import { describe, expect, it } from 'vitest';
+import { fileURLToPath } from "node:url";
+import * as autograd from "@edgenn/autograd";
+import * as api from "@edgenn/tensor";
+import { collectDocExamples, runDocExample } from "@edgenn/testkit";
+import { describe, expect, it } from "vitest";
 
-const examples = collectDocExamples(fileURLToPath(new URL('../src', import.meta.url)));
+const examples = collectDocExamples(fileURLToPath(new URL("../src", import.meta.url)));
 
-describe('TSDoc @example blocks run and print what they say', () => {
-  it('finds examples', () => expect(examples.length).toBeGreaterThan(20));
+describe("TSDoc @example blocks run and print what they say", () => {
+  it("finds examples", () => expect(examples.length).toBeGreaterThan(20));
   for (const ex of examples) {
     it(`${ex.file}:${ex.line}`, () => {
       api.tidy(() => {

@@ -3,8 +3,8 @@
  * `expr; // expected` whose comment parses as JSON is checked (numbers within float32 rounding);
  * every other line runs as written. Names in scope: everything `api` exports.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
 
 /** One example: where it is and its code lines. */
 export interface DocExample {
@@ -16,7 +16,11 @@ export interface DocExample {
 function walk(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {
     const p = join(dir, f);
-    return statSync(p).isDirectory() ? walk(p) : p.endsWith('.ts') && !p.endsWith('.d.ts') ? [p] : [];
+    return statSync(p).isDirectory()
+      ? walk(p)
+      : p.endsWith(".ts") && !p.endsWith(".d.ts")
+        ? [p]
+        : [];
   });
 }
 
@@ -24,7 +28,7 @@ function walk(dir: string): string[] {
 export function collectDocExamples(srcDir: string): DocExample[] {
   const out: DocExample[] = [];
   for (const file of walk(srcDir)) {
-    const lines = readFileSync(file, 'utf8').split('\n');
+    const lines = readFileSync(file, "utf8").split("\n");
     for (let i = 0; i < lines.length; i++) {
       const m = /^\s*\*?\s*@example\s*(.*)$/.exec(lines[i]!);
       if (!m) continue;
@@ -34,10 +38,13 @@ export function collectDocExamples(srcDir: string): DocExample[] {
       for (; j < lines.length; j++) {
         const l = lines[j]!;
         if (/^\s*\*\//.test(l) || /^\s*\*\s*@\w/.test(l)) break;
-        code.push(l.replace(/^\s*\*\s?/, ''));
+        code.push(l.replace(/^\s*\*\s?/, ""));
       }
-      const text = code.join('\n').replace(/\*\/.*$/s, '').trim();
-      if (text) out.push({ file: relative(srcDir, file), line: i + 1, code: text.split('\n') });
+      const text = code
+        .join("\n")
+        .replace(/\*\/.*$/s, "")
+        .trim();
+      if (text) out.push({ file: relative(srcDir, file), line: i + 1, code: text.split("\n") });
       i = j - 1;
     }
   }
@@ -53,14 +60,18 @@ function parseExpected(s: string): { ok: true; value: unknown } | { ok: false } 
 }
 
 function same(actual: unknown, expected: unknown): boolean {
-  if (typeof expected === 'number') {
-    if (typeof actual === 'boolean') return Number(actual) === expected;
-    if (typeof actual !== 'number') return false;
+  if (typeof expected === "number") {
+    if (typeof actual === "boolean") return Number(actual) === expected;
+    if (typeof actual !== "number") return false;
     return Math.abs(actual - expected) <= 1e-6 + 1e-5 * Math.abs(expected);
   }
   if (Array.isArray(expected)) {
-    const a = ArrayBuffer.isView(actual) ? Array.from(actual as unknown as ArrayLike<number>) : actual;
-    return Array.isArray(a) && a.length === expected.length && expected.every((e, i) => same(a[i], e));
+    const a = ArrayBuffer.isView(actual)
+      ? Array.from(actual as unknown as ArrayLike<number>)
+      : actual;
+    return (
+      Array.isArray(a) && a.length === expected.length && expected.every((e, i) => same(a[i], e))
+    );
   }
   return actual === expected;
 }
@@ -74,21 +85,23 @@ export function runDocExample(ex: DocExample, api: Record<string, unknown>): num
   const body = ex.code
     .map((l) => {
       const m = /^(.*?);\s*\/\/\s*(.+)$/.exec(l);
-      if (!m || m[1]!.trim().startsWith('const ') || m[1]!.trim().startsWith('let ')) return l;
+      if (!m || m[1]!.trim().startsWith("const ") || m[1]!.trim().startsWith("let ")) return l;
       const exp = parseExpected(m[2]!);
       if (!exp.ok) return l;
       checks++;
       return `__check(${m[1]}, ${JSON.stringify(exp.value)}, ${JSON.stringify(l.trim())});`;
     })
-    .join('\n');
+    .join("\n");
   const check = (actual: unknown, expected: unknown, line: string): void => {
     if (!same(actual, expected)) {
-      throw new Error(`${ex.file}:${ex.line} example line \`${line}\` gave ${JSON.stringify(actual)}`);
+      throw new Error(
+        `${ex.file}:${ex.line} example line \`${line}\` gave ${JSON.stringify(actual)}`,
+      );
     }
   };
   const names = Object.keys(api).filter((k) => /^[A-Za-z_$][\w$]*$/.test(k));
   // test-only: the example text is code the repository wrote, run like a REPL session
-  const fn = new Function(...names, '__check', body);
+  const fn = new Function(...names, "__check", body);
   fn(...names.map((k) => api[k]), check);
   return checks;
 }
