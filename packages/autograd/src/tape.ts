@@ -67,7 +67,10 @@ export class Tape implements Recorder {
       const node = this.#nodes[n]!;
       const dy = grads.get(node.output.id);
       if (!dy) continue;
-      const dxs = node.vjp(dy);
+      const dxs = node.vjp(
+        dy,
+        node.inputs.map((x) => this.#tracked.has(x.id)),
+      );
       for (let i = 0; i < node.inputs.length; i++) {
         const x = node.inputs[i]!;
         const g = dxs[i];

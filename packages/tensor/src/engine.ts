@@ -18,8 +18,11 @@ export interface Storage {
   refs: number;
 }
 
-/** Vector-Jacobian product of one recorded op: gradients of the inputs given `dy` (null: none). */
-export type VJP = (dy: Tensor) => readonly (Tensor | null)[];
+/**
+ * Vector-Jacobian product of one recorded op: gradients of the inputs given `dy` (null: none).
+ * `needs[i]` says whether input i needs a gradient at all; a rule may skip the others.
+ */
+export type VJP = (dy: Tensor, needs: readonly boolean[]) => readonly (Tensor | null)[];
 
 /** What autograd installs to see ops as they run. */
 export interface Recorder {

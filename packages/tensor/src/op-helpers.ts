@@ -145,7 +145,13 @@ export function binaryOp(
   aIn: TensorLike,
   bIn: TensorLike,
   dtypes: readonly DType[],
-  vjp?: (dy: Tensor, a: Tensor, b: Tensor, y: Tensor) => readonly [Tensor | null, Tensor | null],
+  vjp?: (
+    dy: Tensor,
+    a: Tensor,
+    b: Tensor,
+    y: Tensor,
+    needs: readonly boolean[],
+  ) => readonly [Tensor | null, Tensor | null],
   outDType?: DType,
 ): Tensor {
   const a = asTensor(op, aIn, "a", bIn instanceof Tensor ? bIn.dtype : "float32");
@@ -160,7 +166,7 @@ export function binaryOp(
   const be = backendFor(op, `binary.${kernel}`, a.dtype);
   const y = allocTensor(op, shape, outDType ?? a.dtype, be);
   be.binary(kernel, broadcastInfo(a, shape), broadcastInfo(b, shape), y);
-  if (vjp) record(op, [a, b], y, (dy) => vjp(dy, a, b, y));
+  if (vjp) record(op, [a, b], y, (dy, needs) => vjp(dy, a, b, y, needs));
   return y;
 }
 

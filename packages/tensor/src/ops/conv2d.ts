@@ -145,10 +145,10 @@ export function conv2dPrimitive(
     be.conv2d!(xc, wc, bc, y, p, "none");
     // dx = conv2dBackpropInput(dy, w) (the transposed conv), dw = conv2dBackpropFilter(x, dy),
     // dbias = Σ dy over N, H, W
-    record("conv2d", bc ? [xc, wc, bc] : [xc, wc], y, (dy) => [
-      conv2dBackpropInputPrimitive(dy, wc, xc.shape, p),
-      conv2dBackpropFilterPrimitive(xc, dy, wc.shape, p),
-      ...(bc ? [sum(dy, [0, 2, 3])] : []),
+    record("conv2d", bc ? [xc, wc, bc] : [xc, wc], y, (dy, needs) => [
+      needs[0] ? conv2dBackpropInputPrimitive(dy, wc, xc.shape, p) : null,
+      needs[1] ? conv2dBackpropFilterPrimitive(xc, dy, wc.shape, p) : null,
+      ...(bc ? [needs[2] ? sum(dy, [0, 2, 3]) : null] : []),
     ]);
     return y;
   });
@@ -172,9 +172,9 @@ export function conv2dBackpropInputPrimitive(
     const dx = allocTensor("conv2dBackpropInput", xShape, "float32", be);
     be.conv2dBackpropInput!(dyc, wc, dx, p);
     // z = Bᵢ(dy, w) is bilinear: dz/d(dy) is conv2d(·, w), dz/dw is conv2dBackpropFilter(·, dy)
-    record("conv2dBackpropInput", [dyc, wc], dx, (dz) => [
-      conv2dPrimitive(dz, wc, null, p, dyc.shape),
-      conv2dBackpropFilterPrimitive(dz, dyc, wc.shape, p),
+    record("conv2dBackpropInput", [dyc, wc], dx, (dz, needs) => [
+      needs[0] ? conv2dPrimitive(dz, wc, null, p, dyc.shape) : null,
+      needs[1] ? conv2dBackpropFilterPrimitive(dz, dyc, wc.shape, p) : null,
     ]);
     return dx;
   });
@@ -196,9 +196,9 @@ export function conv2dBackpropFilterPrimitive(
     const be = convBackend("conv2dBackpropFilter", "conv2dBackpropFilter");
     const dw = allocTensor("conv2dBackpropFilter", wShape, "float32", be);
     be.conv2dBackpropFilter!(xc, dyc, dw, p);
-    record("conv2dBackpropFilter", [xc, dyc], dw, (dz) => [
-      conv2dBackpropInputPrimitive(dyc, dz, xc.shape, p),
-      conv2dPrimitive(xc, dz, null, p, dyc.shape),
+    record("conv2dBackpropFilter", [xc, dyc], dw, (dz, needs) => [
+      needs[0] ? conv2dBackpropInputPrimitive(dyc, dz, xc.shape, p) : null,
+      needs[1] ? conv2dPrimitive(xc, dz, null, p, dyc.shape) : null,
     ]);
     return dw;
   });

@@ -17,8 +17,8 @@ import { neg } from "./neg.js";
  */
 export function div(a: TensorLike, b: TensorLike): Tensor {
   // d(a/b) = da/b − (a/b)·db/b
-  return binaryOp("div", "div", a, b, NUMERIC, (dy, _a, b, y) => [
-    div(dy, b),
-    neg(div(mul(dy, y), b)),
+  return binaryOp("div", "div", a, b, NUMERIC, (dy, _a, b, y, needs) => [
+    needs[0] ? div(dy, b) : null,
+    needs[1] ? neg(div(mul(dy, y), b)) : null,
   ]);
 }

@@ -93,7 +93,10 @@ function matmulNd(a: Tensor, b: Tensor): Tensor {
   ac?.dispose();
   bc?.dispose();
   // d(a·b) = dy·bᵀ for a and aᵀ·dy for b; broadcast batch dims are summed back by the tape
-  record("matmul", [a, b], y, (dy) => [matmulNd(dy, swapLast(b)), matmulNd(swapLast(a), dy)]);
+  record("matmul", [a, b], y, (dy, needs) => [
+    needs[0] ? matmulNd(dy, swapLast(b)) : null,
+    needs[1] ? matmulNd(swapLast(a), dy) : null,
+  ]);
   return y;
 }
 

@@ -13,5 +13,8 @@ import type { Tensor } from "../tensor.js";
  */
 export function mul(a: TensorLike, b: TensorLike): Tensor {
   // d(a·b) = b·da + a·db
-  return binaryOp("mul", "mul", a, b, NUMERIC, (dy, x, w) => [mul(dy, w), mul(dy, x)]);
+  return binaryOp("mul", "mul", a, b, NUMERIC, (dy, x, w, _y, needs) => [
+    needs[0] ? mul(dy, w) : null,
+    needs[1] ? mul(dy, x) : null,
+  ]);
 }

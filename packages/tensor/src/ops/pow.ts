@@ -21,8 +21,8 @@ import { where } from "./where.js";
 export function pow(a: TensorLike, b: TensorLike): Tensor {
   // d(aᵇ) = b·aᵇ⁻¹·da + aᵇ·ln a·db; the da term is 0 where b = 0 (a⁰ = 1, also at a = 0) and
   // the db term is taken as 0 where a ≤ 0 (ln a undefined)
-  return binaryOp("pow", "pow", a, b, FLOAT, (dy, a, b, y) => [
-    mul(dy, where(equal(b, 0), 0, mul(b, pow(a, sub(b, 1))))),
-    mul(dy, where(greater(a, 0), mul(y, log(a)), 0)),
+  return binaryOp("pow", "pow", a, b, FLOAT, (dy, a, b, y, needs) => [
+    needs[0] ? mul(dy, where(equal(b, 0), 0, mul(b, pow(a, sub(b, 1))))) : null,
+    needs[1] ? mul(dy, where(greater(a, 0), mul(y, log(a)), 0)) : null,
   ]);
 }

@@ -14,5 +14,8 @@ import { neg } from "./neg.js";
  */
 export function sub(a: TensorLike, b: TensorLike): Tensor {
   // d(a − b) = da − db
-  return binaryOp("sub", "sub", a, b, NUMERIC, (dy) => [dy, neg(dy)]);
+  return binaryOp("sub", "sub", a, b, NUMERIC, (dy, _a, _b, _y, needs) => [
+    dy,
+    needs[1] ? neg(dy) : null,
+  ]);
 }

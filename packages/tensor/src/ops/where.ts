@@ -37,6 +37,10 @@ export function where(cond: Tensor | boolean, a: TensorLike, b: TensorLike): Ten
   const out = allocTensor("where", shape, x.dtype, be);
   be.where(broadcastInfo(c, shape), broadcastInfo(x, shape), broadcastInfo(y, shape), out);
   // d where(c, a, b) = where(c, dy, 0) for a and where(c, 0, dy) for b; none for c
-  record("where", [c, x, y], out, (dy) => [null, where(c, dy, 0), where(c, 0, dy)]);
+  record("where", [c, x, y], out, (dy, needs) => [
+    null,
+    needs[1] ? where(c, dy, 0) : null,
+    needs[2] ? where(c, 0, dy) : null,
+  ]);
   return out;
 }
