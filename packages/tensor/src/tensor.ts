@@ -375,6 +375,10 @@ export class Tensor implements TensorInfo {
   cast(dtype: DType): Tensor {
     return ops.cast(this, dtype);
   }
+  /** `assign(this, value)`: overwrites this tensor's elements in place */
+  assign(value: TensorLike): Tensor {
+    return ops.assign(this, value);
+  }
   /** `clone(this)`: a contiguous copy */
   clone(): Tensor {
     return ops.clone(this);

@@ -1,6 +1,7 @@
 export { abs } from "./abs.js";
 export { add } from "./add.js";
 export { argmax } from "./argmax.js";
+export { assign } from "./assign.js";
 export { type AvgPool2dOptions, avgPool2d } from "./avg-pool2d.js";
 export { type BatchNormOptions, batchNorm } from "./batch-norm.js";
 export { cast } from "./cast.js";
