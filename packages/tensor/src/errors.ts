@@ -60,3 +60,10 @@ export class ModelFormatError extends EdgeNNError {
     super("E_MODEL_FORMAT", message);
   }
 }
+
+/** A loss or gradient that became NaN or ±Infinity during training; says where it happened. */
+export class NonFiniteError extends EdgeNNError {
+  constructor(message: string) {
+    super("E_NON_FINITE", message);
+  }
+}

@@ -56,6 +56,7 @@ export {
   DTypeError,
   EdgeNNError,
   ModelFormatError,
+  NonFiniteError,
   OutOfMemoryError,
   ShapeError,
   UnsupportedOpError,

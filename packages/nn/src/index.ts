@@ -1,0 +1,1 @@
+export { Module, type StateDict } from "./module.js";

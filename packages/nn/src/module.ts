@@ -1,0 +1,151 @@
+/*
+ * Module: the base of every layer and model. A module owns named parameters (trainable float32
+ * tensors), named buffers (state that is saved but not trained, e.g. BatchNorm's running statistics)
+ * and named child modules, all registered explicitly in the constructor. Parameters keep their
+ * identity for the module's life: optimizers update them in place with `assign`.
+ */
+import {
+  ArgumentError,
+  assign,
+  keep,
+  ShapeError,
+  type Tensor,
+  Tensor as TensorClass,
+} from "@edgenn/tensor";
+
+/** Parameters and buffers by dotted name (`"0.weight"`, `"fc1.bias"`), as `stateDict()` returns them. */
+export type StateDict = Record<string, Tensor>;
+
+/** The base class of layers and models. Subclasses register state in their constructor and implement `forward`. */
+export abstract class Module {
+  readonly #params = new Map<string, Tensor>();
+  readonly #buffers = new Map<string, Tensor>();
+  readonly #children = new Map<string, Module>();
+  #training = true;
+
+  /** Computes the module's output. Called directly: `model.forward(x)`. */
+  abstract forward(...inputs: Tensor[]): Tensor;
+
+  /** True in training mode (the default): Dropout drops, BatchNorm uses batch statistics. */
+  get isTraining(): boolean {
+    return this.#training;
+  }
+
+  /** Registers a trainable parameter (kept out of every `tidy`); returns it. */
+  protected addParameter(name: string, t: Tensor): Tensor {
+    this.#checkName(name);
+    if (!(t instanceof TensorClass) || t.dtype !== "float32") {
+      throw new ArgumentError(
+        `${this.constructor.name}.addParameter: '${name}' must be a float32 Tensor`,
+      );
+    }
+    this.#params.set(name, keep(t));
+    return t;
+  }
+
+  /** Registers a buffer: saved with the state but not trained (e.g. running statistics); returns it. */
+  protected addBuffer(name: string, t: Tensor): Tensor {
+    this.#checkName(name);
+    this.#buffers.set(name, keep(t));
+    return t;
+  }
+
+  /** Registers a child module; returns it. */
+  protected addModule<M extends Module>(name: string, m: M): M {
+    this.#checkName(name);
+    if (!(m instanceof Module))
+      throw new ArgumentError(`${this.constructor.name}.addModule: '${name}' must be a Module`);
+    this.#children.set(name, m);
+    return m;
+  }
+
+  #checkName(name: string): void {
+    if (typeof name !== "string" || name === "" || name.includes(".")) {
+      throw new ArgumentError(
+        `${this.constructor.name}: state names must be non-empty and contain no '.' (got ${JSON.stringify(name)})`,
+      );
+    }
+    if (this.#params.has(name) || this.#buffers.has(name) || this.#children.has(name)) {
+      throw new ArgumentError(`${this.constructor.name}: '${name}' is registered twice`);
+    }
+  }
+
+  /** The direct child modules, by name, in registration order. */
+  children(): [string, Module][] {
+    return [...this.#children];
+  }
+
+  /** Every trainable parameter, depth first in registration order (the order optimizers see). */
+  parameters(): Tensor[] {
+    return this.namedParameters().map(([, t]) => t);
+  }
+
+  /** Every parameter with its dotted name. */
+  namedParameters(prefix = ""): [string, Tensor][] {
+    const out: [string, Tensor][] = [...this.#params].map(([n, t]) => [prefix + n, t]);
+    for (const [n, m] of this.#children) out.push(...m.namedParameters(`${prefix}${n}.`));
+    return out;
+  }
+
+  /** Every buffer with its dotted name. */
+  namedBuffers(prefix = ""): [string, Tensor][] {
+    const out: [string, Tensor][] = [...this.#buffers].map(([n, t]) => [prefix + n, t]);
+    for (const [n, m] of this.#children) out.push(...m.namedBuffers(`${prefix}${n}.`));
+    return out;
+  }
+
+  /** Sets training mode on this module and every descendant; returns `this`. */
+  train(mode = true): this {
+    this.#training = mode;
+    for (const m of this.#children.values()) m.train(mode);
+    return this;
+  }
+
+  /** Inference mode: `train(false)`. */
+  eval(): this {
+    return this.train(false);
+  }
+
+  /** Parameters and buffers by dotted name: the live tensors (not copies). */
+  stateDict(): StateDict {
+    return Object.fromEntries([...this.namedParameters(), ...this.namedBuffers()]);
+  }
+
+  /**
+   * Copies values into this module's parameters and buffers, in place (their identity is kept, so
+   * an optimizer built on them stays valid).
+   * @throws {ShapeError} for a shape mismatch; {ArgumentError} for missing or unexpected names when `strict`
+   */
+  loadStateDict(state: Record<string, Tensor>, { strict = true } = {}): void {
+    const own = this.stateDict();
+    if (strict) {
+      const missing = Object.keys(own).filter((k) => !(k in state));
+      const unexpected = Object.keys(state).filter((k) => !(k in own));
+      if (missing.length || unexpected.length) {
+        throw new ArgumentError(
+          `loadStateDict: names differ (missing [${missing.join(", ")}], unexpected [${unexpected.join(", ")}])`,
+        );
+      }
+    }
+    for (const [name, t] of Object.entries(state)) {
+      const target = own[name];
+      if (!target) continue;
+      if (t.shape.length !== target.shape.length || t.shape.some((d, i) => d !== target.shape[i])) {
+        throw new ShapeError(
+          `loadStateDict: '${name}' has shape [${t.shape.join(",")}] (expected [${target.shape.join(",")}])`,
+        );
+      }
+      assign(target, t);
+    }
+  }
+
+  /** Number of trainable elements. */
+  parameterCount(): number {
+    return this.parameters().reduce((n, t) => n + t.size, 0);
+  }
+
+  /** Disposes every parameter and buffer of this module and its descendants. */
+  dispose(): void {
+    for (const [, t] of [...this.namedParameters(), ...this.namedBuffers()]) t.dispose();
+  }
+}
