@@ -1,0 +1,1 @@
+export type { AttrValue, Graph, GraphNode, Initializer, QuantParams, ValueInfo } from "./graph.js";
