@@ -8,6 +8,8 @@
  * Cases slower than DEFER_MS per op run as deferred benchmarks: benchmark.js runs a synchronous
  * case once more per sample as a "pretest", which doubles the cost of a 5 s tfjs-cpu GEMM; a
  * deferred case has no pretest, and at ≥ 10 ms per op its resolve() overhead (µs) is noise.
+ * Asynchronous cases (tfjs-layers `trainOnBatch`) always run deferred: the sample ends when the
+ * returned Promise settles.
  */
 import Benchmark from "benchmark";
 import { LIBS, useLib } from "./libs.mjs";
@@ -17,8 +19,10 @@ import { LIBS, useLib } from "./libs.mjs";
 /**
  * @typedef {object} Case
  * @property {LibName} lib
- * @property {() => void} fn - one operation, synchronous, leaves no live tensor behind
+ * @property {() => void | Promise<unknown>} fn - one operation, leaves no live tensor behind; an
+ *   asynchronous one (returning a Promise) must set `defer`
  * @property {number} estimateMs - time of one warm call, to pick the deferred mode
+ * @property {boolean} [defer] - run deferred whatever the estimate (required for async `fn`)
  */
 
 /**
@@ -72,7 +76,7 @@ export async function runSuite(name, cases, opts) {
   for (let r = 0; r < opts.rounds; r++) {
     const order = r % 2 === 0 ? cases : [...cases].reverse();
     for (const c of order) {
-      const defer = c.estimateMs >= DEFER_MS;
+      const defer = c.defer === true || c.estimateMs >= DEFER_MS;
       /** @type {Benchmark.Options} */
       const options = {
         minSamples: opts.minSamples,
@@ -86,11 +90,25 @@ export async function runSuite(name, cases, opts) {
         options.defer = true;
         /** @param {Benchmark.Deferred} d */
         options.fn = (d) => {
-          c.fn();
-          d.resolve();
+          // an error must end the benchmark (benchmark.js aborts a clone whose `error` is set when
+          // the cycle completes), not escape from a timer callback
+          const fail = (/** @type {unknown} */ e) => {
+            d.benchmark.error = e instanceof Error ? e : new Error(String(e));
+            d.resolve();
+          };
+          /** @type {unknown} */
+          let r;
+          try {
+            r = c.fn();
+          } catch (e) {
+            fail(e);
+            return;
+          }
+          if (r instanceof Promise) r.then(() => d.resolve(), fail);
+          else d.resolve();
         };
       } else {
-        options.fn = c.fn;
+        options.fn = /** @type {() => void} */ (c.fn);
       }
       suite.add(`${c.lib}#${r + 1}`, options);
     }

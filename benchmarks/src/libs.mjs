@@ -1,16 +1,18 @@
 // @ts-check
 /**
  * The libraries under test: edgenn (its built `dist`), and tfjs-core with the pure-JS CPU backend
- * and the WebAssembly (XNNPACK) backend registered side by side in one engine.
+ * and the WebAssembly (XNNPACK) backend registered side by side in one engine; tfjs-layers (models
+ * and `trainOnBatch`) runs on whichever of the two is active.
  */
 import { createRequire } from "node:module";
 import path from "node:path";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
+import * as tfl from "@tensorflow/tfjs-layers";
 import * as edgenn from "edgenn";
 
-export { edgenn, tf };
+export { edgenn, tf, tfl };
 
 /** @typedef {"edgenn" | "tfjs-cpu" | "tfjs-wasm"} LibName */
 
@@ -67,6 +69,7 @@ export function versions() {
     "@tensorflow/tfjs-core": tf.version_core,
     "@tensorflow/tfjs-backend-cpu": v("@tensorflow/tfjs-backend-cpu"),
     "@tensorflow/tfjs-backend-wasm": v("@tensorflow/tfjs-backend-wasm"),
+    "@tensorflow/tfjs-layers": tfl.version_layers,
     benchmark: v("benchmark"),
   };
 }

@@ -6,10 +6,10 @@
 /** @typedef {import("./workloads.mjs").Check} Check */
 
 /**
- * @typedef {LibResult & { gflops: number }} LibEntry
+ * @typedef {LibResult & { gflops: number, samplesPerSecond?: number }} LibEntry
  * @typedef {object} WorkloadResult
  * @property {string} id
- * @property {"gemm" | "conv"} kind
+ * @property {"gemm" | "conv" | "train"} kind
  * @property {string} title
  * @property {Record<string, unknown>} params
  * @property {number} flops
@@ -18,6 +18,9 @@
  * @property {Partial<Record<LibName, LibEntry>>} results
  * @property {{ "edgenn/tfjs-cpu": number | null, "edgenn/tfjs-wasm": number | null }} ratios -
  *   speed ratios: tfjs median time ÷ edgenn median time (> 1: edgenn is faster)
+ * @property {number} [batch] - training workloads: samples per step
+ * @property {Partial<Record<LibName, import("./train.mjs").LossSanity>>} [sanity] - training
+ *   workloads: the loss over the timed steps
  */
 
 /**
@@ -68,6 +71,19 @@ function gflopsCell(w, lib) {
 }
 
 /**
+ * The samples/s cell of one library in a training workload.
+ * @param {WorkloadResult} w
+ * @param {LibName} lib
+ */
+function trainCell(w, lib) {
+  const why = w.skipped[lib];
+  if (why) return why.startsWith("unsupported") ? "unsupported" : "n/a";
+  const r = w.results[lib];
+  if (!r || r.error || r.samplesPerSecond === undefined) return "error";
+  return `${r.samplesPerSecond.toFixed(0)} (${fmtMs(r.medianMs)} ms)`;
+}
+
+/**
  * The markdown page.
  * @param {Report} rep
  * @returns {string}
@@ -76,6 +92,7 @@ export function renderMarkdown(rep) {
   const m = rep.machine;
   const gemm = rep.workloads.filter((w) => w.kind === "gemm");
   const conv = rep.workloads.filter((w) => w.kind === "conv");
+  const train = rep.workloads.filter((w) => w.kind === "train");
   const lines = [
     "# Benchmarks",
     "",
@@ -94,7 +111,7 @@ export function renderMarkdown(rep) {
     "```",
     "",
     "Results go to `benchmarks/results/latest.json` (every sample, machine and versions) and to this",
-    "page. `--only gemm|conv` and `--sizes 64,256` run a subset; such partial runs write",
+    "page. `--only gemm,conv,train` (any of them) and `--sizes 64,256` run a subset; such partial runs write",
     "`benchmarks/results/partial.json` and leave this page alone.",
     "",
     "## What is measured",
@@ -105,6 +122,22 @@ export function renderMarkdown(rep) {
     "  ('same', bias). edgenn runs NCHW `conv2d(x, w, b, { padding: 'same' })` and `relu` inside",
     "  `tidy`; tfjs runs NHWC `tf.fused.conv2d` (conv, bias and ReLU in one kernel) inside `tf.tidy`.",
     "  GFLOP/s counts the multiply-adds of both convolutions (2 FLOP each).",
+    "- **Training**: throughput in samples/s of one training step at batch 64 (forward, softmax",
+    "  cross-entropy, backward, SGD update with lr 0.1, and reading the loss back), for an MLP",
+    "  784-128-64-10 with ReLU and for a small CNN (conv 8@3×3 'same' → ReLU → max-pool 2 → flatten",
+    "  → linear 10). edgenn: `nn.Sequential` of `nn.Linear`/`nn.Conv2d`/`nn.ReLU`/`nn.MaxPool2d`/",
+    "  `nn.Flatten`, and per step `valueAndGrad(() => nn.crossEntropy(model.forward(x), y), params)`,",
+    "  `loss.item()` and `optim.SGD.step(grads)` inside `tidy` (the step `fit` runs, without its batch",
+    "  gathering). tfjs: a `tf.sequential` tfjs-layers model of `dense`/`conv2d`/`maxPooling2d`/",
+    "  `flatten` layers with a softmax output, `categoricalCrossentropy` and `tf.train.sgd(0.1)`, and",
+    "  `await model.trainOnBatch(x, y)` per step. The data are 8 seeded synthetic batches of",
+    "  MNIST-shaped sparse images of 10 separable classes, cycled in the same order for every",
+    "  library, and every library starts from the same Glorot-uniform weights (converted between",
+    "  edgenn's NCHW / [out, in] layouts and tfjs's NHWC / [in, out] ones). The first step is",
+    "  compared across libraries (its loss and the updated weights), and every timed step's loss is",
+    "  recorded: the sanity check is that the mean loss of the last timed steps is below that of the",
+    "  first ones. tfjs-backend-wasm 4.22 has no `Conv2DBackpropFilter` kernel, so it cannot train",
+    '  the CNN ("unsupported").',
     "- Before timing, each workload computes its result once per library and compares them (max",
     "  absolute difference, and for GEMM each library against a float64 reference on 256 sampled",
     `  entries); a check passes when the difference is ≤ ${"1e-4"} × max(1, max |value|).`,
@@ -173,10 +206,48 @@ export function renderMarkdown(rep) {
     lines.push("");
   }
 
+  if (train.length) {
+    lines.push(
+      "## Training throughput (batch 64, SGD)",
+      "",
+      "Samples per second (median time per training step in brackets); ratios are edgenn's",
+      "throughput ÷ the peer's (above 1× edgenn trains faster).",
+      "",
+      "| model | edgenn | tfjs-cpu | tfjs-wasm | edgenn / tfjs-cpu | edgenn / tfjs-wasm |",
+      "| --- | ---: | ---: | ---: | ---: | ---: |",
+    );
+    for (const w of train) {
+      lines.push(
+        `| ${w.title} | ${trainCell(w, "edgenn")} | ${trainCell(w, "tfjs-cpu")} | ${trainCell(w, "tfjs-wasm")} | ${fmtRatio(w.ratios["edgenn/tfjs-cpu"])} | ${fmtRatio(w.ratios["edgenn/tfjs-wasm"])} |`,
+      );
+    }
+    lines.push("");
+    for (const w of train) {
+      for (const [lib, why] of Object.entries(w.skipped))
+        lines.push(`${w.id}, ${lib}: ${why}.`, "");
+    }
+    lines.push(
+      "Loss sanity: the loss of the first (untimed) step from the shared initial weights, and the",
+      "mean loss of the first and of the last timed steps (window in brackets).",
+      "",
+      "| workload | library | timed steps | step-1 loss | first → last timed | decreased |",
+      "| --- | --- | ---: | ---: | --- | --- |",
+    );
+    for (const w of train) {
+      for (const [lib, s] of Object.entries(w.sanity ?? {})) {
+        lines.push(
+          `| ${w.id} | ${lib} | ${s.timedSteps} | ${fix(s.firstStepLoss, 4)} | ${fix(s.lossStart, 4)} → ${fix(s.lossEnd, 4)} (${s.window}) | ${s.decreased ? "yes" : "**NO**"} |`,
+        );
+      }
+    }
+    lines.push("");
+  }
+
   lines.push(
     "## Agreement checks",
     "",
-    "Max absolute difference between results, computed once before timing (max |value| in brackets).",
+    "Max absolute difference between results, computed once before timing (max |value| in brackets);",
+    "for training, the loss of the first step and every weight after it (edgenn's layout).",
     "",
     "| workload | compared | max abs diff | ok |",
     "| --- | --- | ---: | --- |",

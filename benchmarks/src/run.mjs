@@ -2,7 +2,7 @@
 /**
  * edgenn vs tfjs-cpu vs tfjs-wasm, every workload in one run.
  *
- *   node --expose-gc src/run.mjs [--quick] [--only gemm|conv] [--sizes 64,128]
+ *   node --expose-gc src/run.mjs [--quick] [--only gemm,conv,train] [--sizes 64,128]
  *
  * edgenn is measured through its `dist` build: the root `pnpm bench` builds first; run directly
  * (`pnpm --filter @edgenn/benchmarks bench`), this warns when a package's dist is older than its
@@ -18,6 +18,7 @@ import { parseArgs } from "node:util";
 import { runSuite } from "./harness.mjs";
 import { initPeers, liveTensors, versions } from "./libs.mjs";
 import { renderMarkdown } from "./report.mjs";
+import { prepareTrainCnn, prepareTrainMlp } from "./train.mjs";
 import { prepareConv, prepareGemm } from "./workloads.mjs";
 
 /** @typedef {import("./report.mjs").WorkloadResult} WorkloadResult */
@@ -38,7 +39,9 @@ const { values: args } = parseArgs({
 const options = args.quick
   ? { rounds: 1, minSamples: 3, maxTime: 0.5 }
   : { rounds: 3, minSamples: 2, maxTime: 0.6 };
-const only = args.only?.split(",") ?? ["gemm", "conv"];
+const WORKLOADS = ["gemm", "conv", "train"];
+const only = args.only?.split(",") ?? WORKLOADS;
+for (const w of only) if (!WORKLOADS.includes(w)) throw new Error(`--only: unknown workload ${w}`);
 const sizes = args.sizes?.split(",").map(Number) ?? GEMM_SIZES;
 const partial = args.only !== undefined || args.sizes !== undefined;
 for (const s of sizes) if (!Number.isInteger(s) || s < 1) throw new Error(`--sizes: bad size ${s}`);
@@ -66,7 +69,7 @@ function gitInfo() {
 function staleBuilds() {
   const root = fileURLToPath(new URL("../../packages/", import.meta.url));
   const stale = [];
-  for (const pkg of ["tensor", "autograd", "edgenn"]) {
+  for (const pkg of ["tensor", "autograd", "optim", "nn", "edgenn"]) {
     const dist = path.join(root, pkg, "dist", "index.js");
     const src = path.join(root, pkg, "src");
     if (!existsSync(dist)) {
@@ -82,12 +85,12 @@ function staleBuilds() {
 
 /**
  * Prepares (builds inputs, checks agreement), times and disposes one workload.
- * @param {() => import("./workloads.mjs").Prepared} prepare
+ * @param {() => import("./workloads.mjs").Prepared | Promise<import("./train.mjs").PreparedTrain>} prepare
  * @returns {Promise<WorkloadResult>}
  */
 async function runWorkload(prepare) {
   const before = liveTensors();
-  const w = prepare();
+  const w = await prepare();
   console.log(`\n${w.title}`);
   for (const c of w.checks) {
     console.log(
@@ -97,6 +100,8 @@ async function runWorkload(prepare) {
   for (const [lib, why] of Object.entries(w.skipped)) console.log(`  ${lib}: skipped (${why})`);
 
   const timings = await runSuite(w.id, w.cases, options);
+  const train = w.kind === "train" ? w : undefined;
+  const sanity = train ? train.sanity() : {};
   w.dispose();
   const after = liveTensors();
   if (after.edgenn !== before.edgenn || after.tfjs !== before.tfjs) {
@@ -106,7 +111,11 @@ async function runWorkload(prepare) {
   /** @type {Partial<Record<LibName, LibEntry>>} */
   const results = {};
   for (const [lib, r] of Object.entries(timings)) {
-    results[/** @type {LibName} */ (lib)] = { ...r, gflops: w.flops / (r.medianMs * 1e6) };
+    results[/** @type {LibName} */ (lib)] = {
+      ...r,
+      gflops: w.flops / (r.medianMs * 1e6),
+      ...(train ? { samplesPerSecond: (train.batch * 1e3) / r.medianMs } : {}),
+    };
   }
   /** @param {LibName} lib */
   const ratio = (lib) => {
@@ -124,11 +133,21 @@ async function runWorkload(prepare) {
     skipped: w.skipped,
     results,
     ratios: { "edgenn/tfjs-cpu": ratio("tfjs-cpu"), "edgenn/tfjs-wasm": ratio("tfjs-wasm") },
+    ...(train ? { batch: train.batch, sanity } : {}),
   };
   const summary = Object.entries(results)
-    .map(([lib, r]) => `${lib} ${r.medianMs.toPrecision(4)} ms (${r.gflops.toFixed(2)} GFLOP/s)`)
+    .map(([lib, r]) =>
+      r.samplesPerSecond === undefined
+        ? `${lib} ${r.medianMs.toPrecision(4)} ms (${r.gflops.toFixed(2)} GFLOP/s)`
+        : `${lib} ${r.samplesPerSecond.toFixed(0)} samples/s (${r.medianMs.toPrecision(4)} ms per step)`,
+    )
     .join(", ");
   console.log(`  => ${summary}`);
+  for (const [lib, s] of Object.entries(sanity)) {
+    console.log(
+      `  => ${lib} loss over ${s.timedSteps} timed steps: ${s.lossStart.toFixed(4)} -> ${s.lossEnd.toFixed(4)} (means of ${s.window})${s.decreased ? "" : "  <-- DID NOT DECREASE"}`,
+    );
+  }
   console.log(
     `  => edgenn vs tfjs-cpu ${out.ratios["edgenn/tfjs-cpu"]?.toFixed(2) ?? "—"}×, vs tfjs-wasm ${out.ratios["edgenn/tfjs-wasm"]?.toFixed(2) ?? "—"}× (> 1: edgenn faster)`,
   );
@@ -158,6 +177,10 @@ const workloads = [];
 if (only.includes("gemm"))
   for (const n of sizes) workloads.push(await runWorkload(() => prepareGemm(n)));
 if (only.includes("conv")) workloads.push(await runWorkload(prepareConv));
+if (only.includes("train")) {
+  workloads.push(await runWorkload(prepareTrainMlp));
+  workloads.push(await runWorkload(prepareTrainCnn));
+}
 
 /** @type {import("./report.mjs").Report} */
 const report = {
@@ -194,10 +217,13 @@ if (!partial) {
   console.log(`wrote ${fileURLToPath(mdFile)}`);
 }
 console.log(`done in ${report.durationS.toFixed(0)} s`);
-const failed = workloads.flatMap((w) =>
-  w.checks.filter((c) => !c.ok).map((c) => `${w.id}: ${c.a} vs ${c.b}`),
-);
+const failed = workloads.flatMap((w) => [
+  ...w.checks.filter((c) => !c.ok).map((c) => `${w.id}: ${c.a} vs ${c.b}`),
+  ...Object.entries(w.sanity ?? {})
+    .filter(([, s]) => !s.decreased)
+    .map(([lib]) => `${w.id}: ${lib} loss did not decrease`),
+]);
 if (failed.length) {
-  console.error(`results disagree: ${failed.join("; ")}`);
+  console.error(`checks failed: ${failed.join("; ")}`);
   process.exitCode = 1;
 }
