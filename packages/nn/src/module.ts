@@ -7,6 +7,7 @@
 import {
   ArgumentError,
   assign,
+  DTypeError,
   keep,
   ShapeError,
   type Tensor,
@@ -113,30 +114,43 @@ export abstract class Module {
 
   /**
    * Copies values into this module's parameters and buffers, in place (their identity is kept, so
-   * an optimizer built on them stays valid).
-   * @throws {ShapeError} for a shape mismatch; {ArgumentError} for missing or unexpected names when `strict`
+   * an optimizer built on them stays valid). Every entry is checked before any is written: a
+   * failed load leaves the module unchanged.
+   * @throws {ShapeError} for a shape mismatch; {DTypeError} for a dtype mismatch; {ArgumentError}
+   *   for a value that is not a Tensor, or for missing or unexpected names when `strict`
    */
   loadStateDict(state: Record<string, Tensor>, { strict = true } = {}): void {
-    const own = this.stateDict();
+    const own = new Map(Object.entries(this.stateDict()));
+    const given = Object.entries(state);
     if (strict) {
-      const missing = Object.keys(own).filter((k) => !(k in state));
-      const unexpected = Object.keys(state).filter((k) => !(k in own));
+      const missing = [...own.keys()].filter((k) => !Object.hasOwn(state, k));
+      const unexpected = given.map(([k]) => k).filter((k) => !own.has(k));
       if (missing.length || unexpected.length) {
         throw new ArgumentError(
           `loadStateDict: names differ (missing [${missing.join(", ")}], unexpected [${unexpected.join(", ")}])`,
         );
       }
     }
-    for (const [name, t] of Object.entries(state)) {
-      const target = own[name];
+    const writes: [Tensor, Tensor][] = [];
+    for (const [name, t] of given) {
+      const target = own.get(name);
       if (!target) continue;
+      if (!(t instanceof TensorClass)) {
+        throw new ArgumentError(`loadStateDict: '${name}' must be a Tensor (got ${typeof t})`);
+      }
       if (t.shape.length !== target.shape.length || t.shape.some((d, i) => d !== target.shape[i])) {
         throw new ShapeError(
           `loadStateDict: '${name}' has shape [${t.shape.join(",")}] (expected [${target.shape.join(",")}])`,
         );
       }
-      assign(target, t);
+      if (t.dtype !== target.dtype) {
+        throw new DTypeError(
+          `loadStateDict: '${name}' has dtype ${t.dtype} (expected ${target.dtype})`,
+        );
+      }
+      writes.push([target, t]);
     }
+    for (const [target, t] of writes) assign(target, t);
   }
 
   /** Number of trainable elements. */
