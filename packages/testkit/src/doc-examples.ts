@@ -78,9 +78,12 @@ function same(actual: unknown, expected: unknown): boolean {
 
 /**
  * Runs one example with `api` in scope; throws with the file and line when a checked line differs.
- * Returns how many lines were checked.
+ * Returns how many lines were checked (a promise when the example uses `await`).
  */
-export function runDocExample(ex: DocExample, api: Record<string, unknown>): number {
+export function runDocExample(
+  ex: DocExample,
+  api: Record<string, unknown>,
+): number | Promise<number> {
   let checks = 0;
   const body = ex.code
     .map((l) => {
@@ -100,8 +103,13 @@ export function runDocExample(ex: DocExample, api: Record<string, unknown>): num
     }
   };
   const names = Object.keys(api).filter((k) => /^[A-Za-z_$][\w$]*$/.test(k));
-  // test-only: the example text is code the repository wrote, run like a REPL session
-  const fn = new Function(...names, "__check", body);
-  fn(...names.map((k) => api[k]), check);
-  return checks;
+  // test-only: the example text is code the repository wrote, run like a REPL session; the block
+  // lets an example declare a name that is also in scope
+  const isAsync = /\bawait\b/.test(body);
+  const Ctor = isAsync
+    ? (Object.getPrototypeOf(async () => {}).constructor as FunctionConstructor)
+    : Function;
+  const fn = new Ctor(...names, "__check", `{\n${body}\n}`);
+  const result = fn(...names.map((k) => api[k]), check);
+  return isAsync ? (result as Promise<void>).then(() => checks) : checks;
 }

@@ -1,5 +1,17 @@
 import { type CheckGradOptions, checkGrad } from "@edgenn/autograd";
-import { memory, type NestedArray, type Tensor, Tensor as TensorClass } from "@edgenn/tensor";
+import {
+  assign,
+  clone,
+  dispose,
+  memory,
+  mul,
+  type NestedArray,
+  randn,
+  sum,
+  type Tensor,
+  Tensor as TensorClass,
+  tidy,
+} from "@edgenn/tensor";
 import { expect } from "vitest";
 
 type Values = Tensor | number | NestedArray | ArrayLike<number>;
@@ -87,4 +99,42 @@ export function expectNoLeaks(step: () => void, { steps = 1000, warmup = 5 } = {
   expect(after.bytes, "live bytes after the steps").toBe(before.bytes);
   expect(maxTensors, "live tensors never grew").toBe(before.tensors);
   expect(maxBytes, "live bytes never grew").toBe(before.bytes);
+}
+
+/** What `expectModuleGrad` needs of a layer: its parameters and a one-input forward. */
+export interface Differentiable {
+  parameters(): Tensor[];
+  forward(x: Tensor): Tensor;
+}
+
+/**
+ * Asserts the gradients of a layer's output (projected on a fixed random direction) with respect
+ * to its input and every parameter match central differences. Perturbed parameter values are written
+ * into the layer with `assign` for each evaluation and restored afterwards.
+ */
+export function expectModuleGrad(
+  layer: Differentiable,
+  x: Tensor,
+  options?: CheckGradOptions,
+): void {
+  const params = layer.parameters();
+  const saved = params.map((p) => clone(p));
+  const r = tidy(() => randn(layer.forward(x).shape, { seed: 99 }));
+  try {
+    expectGrad(
+      (xi, ...ps) => {
+        const swap = (from: readonly Tensor[]): void => {
+          for (let i = 0; i < ps.length; i++) if (ps[i] !== params[i]) assign(params[i]!, from[i]!);
+        };
+        swap(ps);
+        const loss = sum(mul(layer.forward(xi!), r));
+        swap(saved);
+        return loss;
+      },
+      [x, ...params],
+      options,
+    );
+  } finally {
+    dispose([saved, r]);
+  }
 }
