@@ -17,12 +17,18 @@ export interface QuantParams {
 export interface ValueInfo {
   readonly name: string;
   readonly dtype: DType;
-  /** Static sizes; the batch dim of inputs may be -1 (fixed when the session is planned). */
+  /**
+   * Static sizes, each ≥ 1; an input's first dim may be -1 (fixed by `batchSize` when the session is
+   * planned), and a declared output's dims may be -1 (any: checked against the inferred shape).
+   */
   readonly shape: readonly number[];
   readonly quant?: QuantParams;
 }
 
-/** A constant tensor (weights, biases, shape constants) with its data. */
+/**
+ * A constant tensor (weights, biases, shape constants) with its data; after `decodeModel`, a view
+ * into the file's bytes.
+ */
 export interface Initializer extends ValueInfo {
   readonly data: Float32Array | Int32Array | Int8Array | Uint8Array;
 }

@@ -1,0 +1,436 @@
+/*
+ * Loading a model is planning it once:
+ *  1. check the graph and sort its nodes (validate.ts); fuse a relu into the conv2d/gemm before it
+ *     when that relu is the conv's only reader;
+ *  2. infer every value's dtype and shape, node by node, checking each op's inputs and attributes;
+ *  3. liveness: each buffer lives from the step that writes it to the last step that reads it
+ *     (model inputs from step 0, model outputs to the end); reshape-like ops alias their input;
+ *  4. place every buffer in one arena (planner.ts) and check the budget — arena plus prepared
+ *     parameters plus the kernels' scratch — against `maxBytes`, before allocating any of it;
+ *  5. allocate the arena, prepare each node's step, run once (so the kernels' scratch exists
+ *     before the first real run). `run` then copies inputs in, calls the steps and allocates nothing.
+ */
+import {
+  ArgumentError,
+  type DType,
+  DTypeError,
+  OutOfMemoryError,
+  ShapeError,
+} from "@edgenn/tensor";
+import { decodeModel, encodeModel } from "./format.js";
+import type { Graph, GraphNode, ValueInfo } from "./graph.js";
+import type { Arr, Ctx, Scratch, Step, Val } from "./op-helpers.js";
+import { OPS } from "./ops.js";
+import { planArena } from "./planner.js";
+import {
+  ARRAYS,
+  checkGraph,
+  checkShape,
+  count,
+  fail,
+  nodeWhere,
+  own,
+  show,
+  sizeOf,
+} from "./validate.js";
+
+/** Options of `loadModel` / `createSession`. */
+export interface SessionOptions {
+  /**
+   * Memory budget in bytes for what the session allocates: the arena, prepared parameters and the
+   * CPU kernels' scratch (the weights stay in the file's bytes and are not counted). Over budget,
+   * loading fails with OutOfMemoryError "needed X bytes, available Y". Pass one for untrusted files.
+   */
+  readonly maxBytes?: number;
+  /** The size of an input's first dim when the model declares it −1 (default 1). */
+  readonly batchSize?: number;
+}
+
+/**
+ * What `run` accepts for one input: a typed array of the input's dtype, or a Tensor-like object.
+ */
+export type InputData =
+  | Arr
+  | { readonly shape: readonly number[]; readonly dtype: string; dataSync(): ArrayLike<number> };
+
+/**
+ * One model output after a `run`: a view that the session owns and the next `run` overwrites
+ * (copy `data` to keep it, or pass an output buffer to `run`). `dataSync()` returns the same view,
+ * so an output can be the input of another session.
+ */
+export class Output {
+  /** The output's name in the model. */
+  readonly name: string;
+  readonly dtype: DType;
+  readonly shape: readonly number[];
+  /** The elements, row-major: the session's view, or the caller's buffer when `run` got one. */
+  readonly data: Arr;
+  /** @internal */
+  constructor(name: string, dtype: DType, shape: readonly number[], data: Arr) {
+    this.name = name;
+    this.dtype = dtype;
+    this.shape = shape;
+    this.data = data;
+  }
+  /**
+   * The elements (the same array as `data`, not a copy).
+   * @returns the output's typed array
+   */
+  dataSync(): Arr {
+    return this.data;
+  }
+}
+
+const MAX_BYTES = 2 ** 31 - 1;
+
+function isRecord(x: unknown): x is Record<string, InputData> {
+  return (
+    typeof x === "object" &&
+    !ArrayBuffer.isView(x) &&
+    typeof (x as { dataSync?: unknown })?.dataSync !== "function"
+  );
+}
+
+/**
+ * A loaded model with its static memory plan. Build one with `loadModel` (from file bytes) or
+ * `createSession` (from a graph); `run` is allocation-free after loading.
+ */
+export class Session {
+  /** The model inputs: names, dtypes and the planned shapes (batch dim resolved). */
+  readonly inputs: readonly ValueInfo[];
+  /** The model outputs: names, dtypes and inferred shapes. */
+  readonly outputs: readonly ValueInfo[];
+  /** Bytes of the one arena holding every input, intermediate and output. */
+  readonly arenaBytes: number;
+  /** Bytes of the weights (initializers), views into the model file's bytes. */
+  readonly weightBytes: number;
+  /**
+   * Bytes of prepared parameters (folded constants, index tables, copies of misaligned weights)
+   * plus the CPU kernels' scratch (shared by all sessions, estimated from their blocking).
+   */
+  readonly preparedBytes: number;
+  readonly #steps: Step[];
+  readonly #ins: Val[];
+  readonly #outs: Output[];
+  readonly #views: Arr[];
+  readonly #result: Output | OutputMap;
+
+  /** @internal */
+  constructor(inputs: Val[], outputs: Output[], steps: Step[], bytes: readonly number[]) {
+    this.#ins = inputs;
+    this.#outs = outputs;
+    this.#views = outputs.map((o) => o.data);
+    this.#steps = steps;
+    const info = ({ name, dtype, shape }: ValueInfo): ValueInfo => ({ name, dtype, shape });
+    this.inputs = inputs.map(info);
+    this.outputs = outputs.map(info);
+    [this.arenaBytes, this.weightBytes, this.preparedBytes] = bytes as [number, number, number];
+    this.#result = outputs[1]
+      ? Object.freeze(Object.fromEntries(outputs.map((o) => [o.name, o])))
+      : outputs[0]!;
+  }
+
+  /**
+   * Runs the model: copies the input(s) into the arena, runs every prepared step, and returns the
+   * output view(s) — an `Output` for a one-output model, else `{ name: Output }`. With typed-array
+   * inputs nothing is allocated. The returned views are overwritten by the next run; pass `out`
+   * (a typed array, or `{ name: typedArray }`) to have the outputs copied into your buffers.
+   * @param input - one input (typed array of its dtype and size, or a Tensor-like with `shape`,
+   *   `dtype`, `dataSync()`), or `{ name: input }` for several
+   * @param out - optional buffers receiving the outputs
+   * @returns the output view(s), owned by the session (type parameter: pass `OutputMap` for a
+   *   several-output model)
+   * @throws ArgumentError for a missing input or a bad buffer, ShapeError for a wrong size or
+   *   shape, DTypeError for a wrong element type
+   * @example
+   * const g = { inputs: [{ name: "x", dtype: "float32", shape: [1, 3] }], outputs: [{ name: "y", dtype: "float32", shape: [1, 3] }], nodes: [{ op: "relu", inputs: ["x"], outputs: ["y"], attrs: {} }], initializers: [] };
+   * const s = createSession(g);
+   * Array.from(s.run(new Float32Array([-1, 0, 2])).data); // [0, 0, 2]
+   * const buf = new Float32Array(3);
+   * s.run(new Float32Array([3, -4, 5]), buf);
+   * Array.from(buf); // [3, 0, 5]
+   */
+  run<R extends Output | OutputMap = Output>(
+    input: InputData | Readonly<Record<string, InputData>>,
+    out?: Arr | Readonly<Record<string, Arr>>,
+  ): R {
+    const ins = this.#ins;
+    const isOne = !ins[1] && !isRecord(input);
+    for (let i = 0; i < ins.length; i++) {
+      const v = ins[i]!;
+      const x = isOne
+        ? input
+        : isRecord(input) && Object.hasOwn(input, v.name)
+          ? input[v.name]
+          : undefined;
+      if (!x)
+        throw new ArgumentError(
+          `run: missing input "${v.name}" (inputs: ${ins.map((u) => u.name)})`,
+        );
+      this.#write(v, x as InputData);
+    }
+    const steps = this.#steps;
+    for (let i = 0; i < steps.length; i++) steps[i]!();
+    const outs = this.#outs;
+    for (let i = 0; i < outs.length; i++) {
+      const o = outs[i] as { data: Arr } & Output;
+      const view = this.#views[i]!;
+      const buf =
+        out === undefined
+          ? view
+          : ArrayBuffer.isView(out)
+            ? outs[1]
+              ? undefined
+              : out
+            : own(out, o.name);
+      if (!(buf instanceof ARRAYS[o.dtype] && buf.length === view.length)) {
+        throw new ArgumentError(
+          `run: output "${o.name}" needs a ${ARRAYS[o.dtype].name}(${view.length}), got ${show(buf)}`,
+        );
+      }
+      if (buf !== view) buf.set(view);
+      o.data = buf;
+    }
+    return this.#result as R;
+  }
+
+  #write(v: Val, x: InputData): void {
+    // messages are built only when thrown: the typed-array path allocates nothing
+    let data: ArrayLike<number> = x as Arr;
+    if (typeof (x as { dataSync?: unknown }).dataSync === "function" && !ArrayBuffer.isView(x)) {
+      const t = x as Exclude<InputData, Arr>;
+      if (t.dtype !== v.dtype)
+        throw new DTypeError(`run: input "${v.name}" is ${v.dtype} (got ${t.dtype})`);
+      if (`${t.shape}` !== `${v.shape}`) {
+        throw new ShapeError(`run: input "${v.name}" has shape [${v.shape}] (got [${t.shape}])`);
+      }
+      data = t.dataSync();
+    } else if (!(x instanceof ARRAYS[v.dtype])) {
+      throw new DTypeError(
+        `run: input "${v.name}" is ${v.dtype} (expected a ${ARRAYS[v.dtype].name}, got ${show(x)})`,
+      );
+    }
+    if (data.length !== v.size) {
+      throw new ShapeError(
+        `run: input "${v.name}" needs ${v.size} elements (shape [${v.shape}]), got ${data.length}`,
+      );
+    }
+    v.arr.set(data, v.off);
+  }
+}
+
+/** The outputs of a several-output model, by name. */
+export type OutputMap = Readonly<Record<string, Output>>;
+
+function root(v: Val): Val {
+  return v.alias ? root(v.alias) : v;
+}
+
+/**
+ * Plans a graph for inference: checks it, infers every shape, places every intermediate in one
+ * arena (liveness + greedy by size), prepares each op once and runs it once.
+ * @param graph - the model graph (from `decodeModel`, or built by nn / the ONNX importer)
+ * @param options - `maxBytes` budget, `batchSize` for a −1 first input dim
+ * @returns a session; it keeps views into the graph's initializer data
+ * @throws ModelFormatError for an invalid graph (message says what and where), OutOfMemoryError
+ *   "needed X bytes, available Y" over budget, ArgumentError for bad options
+ * @example
+ * const g = { inputs: [{ name: "x", dtype: "float32", shape: [-1, 2] }], outputs: [{ name: "y", dtype: "float32", shape: [-1, 1] }], nodes: [{ op: "gemm", inputs: ["x", "w"], outputs: ["y"], attrs: {} }], initializers: [{ name: "w", dtype: "float32", shape: [2, 1], data: new Float32Array([1, 10]) }] };
+ * const s = createSession(g, { batchSize: 2 });
+ * s.inputs[0].shape; // [2, 2]
+ * Array.from(s.run(new Float32Array([1, 2, 3, 4])).data); // [21, 43]
+ */
+export function createSession(graph: Graph, options: SessionOptions = {}): Session {
+  return plan(graph, options, "createSession");
+}
+
+function plan(graph: Graph, options: SessionOptions, who: string, file?: ArrayBufferLike): Session {
+  const { maxBytes = MAX_BYTES, batchSize = 1 } = options;
+  if (!(maxBytes >= 0 && Number.isInteger(batchSize) && batchSize >= 1 && batchSize <= 2 ** 24)) {
+    throw new ArgumentError(
+      `${who}: expected maxBytes ≥ 0 and an integer batchSize in [1, 2^24], got ${show(options)}`,
+    );
+  }
+  const { graph: g, order } = checkGraph(who, graph);
+  graph = g;
+  const vals = new Map<string, Val>();
+  const make = (v: ValueInfo, first: number, data?: Arr): Val => {
+    const val: Val = {
+      name: v.name,
+      dtype: v.dtype,
+      shape: v.shape,
+      size: count(v.shape),
+      first,
+      last: first,
+      arr: new Uint8Array(0),
+      off: 0,
+    };
+    vals.set(v.name, data ? { ...val, data } : val);
+    return vals.get(v.name)!;
+  };
+  const inputs = graph.inputs.map((v) => {
+    const shape = v.shape.map((d) => (d === -1 ? batchSize : d));
+    checkShape(who, `inputs "${v.name}" with batch ${batchSize}`, shape);
+    return make({ ...v, shape }, 0);
+  });
+  let weights = 0;
+  let prepared = 0;
+  for (const t of graph.initializers) {
+    make(t, 0, t.data);
+    weights += t.data.byteLength;
+    // decodeModel copied a tensor whose bytes were misaligned for its typed array: the copy is ours
+    if (file && t.data.buffer !== file) prepared += t.data.byteLength;
+  }
+  const unknown = order.filter(({ node }) => !Object.hasOwn(OPS, node.op));
+  if (unknown[0]) {
+    const ops = [...new Set(unknown.map(({ node }) => node.op))];
+    fail(
+      who,
+      nodeWhere(unknown[0].index, unknown[0].node),
+      `unknown ops ${ops} (supported: ${Object.keys(OPS)})`,
+    );
+  }
+  // readers of each tensor: a relu that is the only reader of a conv2d/gemm output fuses into it
+  const readers = new Map<string, GraphNode[]>();
+  for (const { node } of order) {
+    for (const i of node.inputs) {
+      const r = readers.get(i);
+      if (r) r.push(node);
+      else readers.set(i, [node]);
+    }
+  }
+  const fused = new Set<GraphNode>();
+  const scratch: Scratch = { gemmA: 0, gemmB: 0, row: 0, col: 0, plane: 0 };
+  const planned: [(y: Val) => Step, Val][] = [];
+  for (const { node, index } of order) {
+    if (fused.has(node)) continue;
+    const [lo, hi, def] = OPS[node.op]!;
+    const where = nodeWhere(index, node);
+    const n = node.inputs.length;
+    if (n < lo || n > hi || node.outputs.length !== 1) {
+      fail(
+        who,
+        where,
+        `expected ${lo}…${hi} inputs and 1 output, got ${n} and ${node.outputs.length}`,
+      );
+    }
+    const step = planned.length + 1;
+    const ctx: Ctx = {
+      who,
+      node,
+      where,
+      ins: node.inputs.map((i) => vals.get(i)),
+      act: "none",
+      alias: false,
+      bytes: 0,
+      scratch,
+    };
+    let name = node.outputs[0]!;
+    const [r, more] = readers.get(name) ?? [];
+    if (
+      /^(conv2d|gemm)$/.test(node.op) &&
+      r?.op === "relu" &&
+      !more &&
+      r.inputs.length === 1 &&
+      !graph.outputs.some((o) => o.name === name)
+    ) {
+      ctx.act = "relu";
+      fused.add(r);
+      name = r.outputs[0]!;
+    }
+    const [dtype, shape, prepare] = def(ctx);
+    checkShape(who, `${where} output "${name}" ${show(shape)}`, shape);
+    const y = make({ name, dtype, shape }, step);
+    if (ctx.alias) y.alias = root(ctx.ins[0]!);
+    for (const v of ctx.ins) if (v) root(v).last = step;
+    prepared += ctx.bytes;
+    planned.push([prepare, y]);
+  }
+  const outputs = graph.outputs.map((o) => {
+    const v = vals.get(o.name)!;
+    if (
+      v.dtype !== o.dtype ||
+      o.shape.length !== v.shape.length ||
+      o.shape.some((d, i) => d !== -1 && d !== v.shape[i])
+    ) {
+      fail(
+        who,
+        `outputs "${o.name}"`,
+        `declared ${o.dtype} [${o.shape}], computed ${v.dtype} [${v.shape}]`,
+      );
+    }
+    root(v).last = planned.length + 1;
+    return v;
+  });
+
+  // one arena for every value that owns memory: model inputs and node outputs that are not aliases
+  const owners = [...vals.values()].filter((v) => !v.alias && !v.data);
+  const placed = planArena(
+    owners.map((v) => ({ size: v.size * sizeOf(v.dtype), first: v.first, last: v.last })),
+  );
+  for (const k in scratch) prepared += scratch[k as keyof Scratch];
+  const needed = placed.size + prepared;
+  const avail = Math.min(maxBytes, MAX_BYTES);
+  let arena: ArrayBuffer | undefined;
+  try {
+    if (needed <= avail) arena = new ArrayBuffer(placed.size);
+  } catch {}
+  if (!arena) {
+    throw new OutOfMemoryError(
+      `${who}: model too big (needed ${needed} bytes, available ${avail}; arena ${placed.size}, prepared ${prepared})`,
+    );
+  }
+  owners.forEach((v, i) => {
+    v.arr = new ARRAYS[v.dtype](arena, 0, placed.size / sizeOf(v.dtype));
+    v.off = placed.offsets[i]! / sizeOf(v.dtype);
+  });
+  for (const v of vals.values()) {
+    const r = root(v);
+    v.arr = r.data ?? r.arr;
+    v.off = r.data ? 0 : r.off;
+  }
+  const steps = planned.map(([prepare, y]) => prepare(y));
+  const session = new Session(
+    inputs,
+    outputs.map((v) => new Output(v.name, v.dtype, v.shape, v.arr.subarray(v.off, v.off + v.size))),
+    steps,
+    [placed.size, weights, prepared],
+  );
+  // one run at load: the kernels grow their scratch now, not during the first real run
+  for (const s of steps) s();
+  return session;
+}
+
+/**
+ * Loads a model file: decodes and checks it (every length, offset, dtype, shape, op name,
+ * attribute and graph edge), then plans it as `createSession` does. Weights stay views into
+ * `bytes`.
+ * @param bytes - the model file
+ * @param options - `maxBytes` budget (pass one for untrusted files), `batchSize`
+ * @returns a session ready to `run`
+ * @throws ModelFormatError for a malformed file, OutOfMemoryError "needed X bytes, available Y"
+ *   when over `maxBytes`
+ * @example
+ * const g = { inputs: [{ name: "x", dtype: "float32", shape: [1, 2] }], outputs: [{ name: "y", dtype: "float32", shape: [1, 2] }], nodes: [{ op: "softmax", inputs: ["x"], outputs: ["y"], attrs: {} }], initializers: [] };
+ * const s = loadModel(saveModel(g));
+ * s.outputs[0].shape; // [1, 2]
+ * Array.from(s.run(new Float32Array([0, 0])).data); // [0.5, 0.5]
+ */
+export function loadModel(bytes: Uint8Array | ArrayBuffer, options: SessionOptions = {}): Session {
+  const graph = decodeModel(bytes, "loadModel");
+  return plan(graph, options, "loadModel", bytes instanceof ArrayBuffer ? bytes : bytes.buffer);
+}
+
+/**
+ * The model file of a graph (`encodeModel`); nn and quant models become graphs through their own
+ * packages' exporters.
+ * @param graph - the model graph
+ * @returns the file's bytes, owned by the caller
+ * @throws ModelFormatError when the graph is inconsistent
+ * @example
+ * const g = { inputs: [{ name: "x", dtype: "float32", shape: [1] }], outputs: [{ name: "y", dtype: "float32", shape: [1] }], nodes: [{ op: "tanh", inputs: ["x"], outputs: ["y"], attrs: {} }], initializers: [] };
+ * loadModel(saveModel(g)).run(new Float32Array([0])).data[0]; // 0
+ */
+export function saveModel(graph: Graph): Uint8Array {
+  return encodeModel(graph);
+}
