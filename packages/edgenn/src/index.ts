@@ -6,5 +6,6 @@
  */
 export * from "@edgenn/autograd";
 export * as nn from "@edgenn/nn";
+export { evaluate, fit, predict } from "@edgenn/nn";
 export * as optim from "@edgenn/optim";
 export * from "@edgenn/tensor";

@@ -2,6 +2,7 @@ export { GELU, type GELUOptions, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh } from 
 export { BatchNorm1d, BatchNorm2d, type BatchNormLayerOptions } from "./batch-norm.js";
 export { Conv2d, type Conv2dLayerOptions } from "./conv2d.js";
 export { Dropout, type DropoutLayerOptions } from "./dropout.js";
+export { exportModel, type ToGraphOptions, toGraph } from "./export.js";
 export { Flatten } from "./flatten.js";
 export { GRU, type GRUOptions } from "./gru.js";
 export { type Initializer, type InitName, type InitOptions, init } from "./init.js";
