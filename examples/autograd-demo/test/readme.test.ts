@@ -26,6 +26,24 @@ describe("README", () => {
     }
   });
 
+  it("its training example runs and separates the two classes", async () => {
+    const code = /## Train a model\s+```js\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(code, "the README has a js block under 'Train a model'").toBeTruthy();
+    const dir = mkdtempSync(join(fileURLToPath(new URL("..", import.meta.url)), ".readme-"));
+    const file = join(dir, "train.mjs");
+    writeFileSync(file, code!);
+    const log = vi.spyOn(console, "log").mockImplementation(() => {});
+    try {
+      await import(/* @vite-ignore */ pathToFileURL(file).href);
+      const [loss, accuracy] = log.mock.calls[0] as [number, number];
+      expect(loss).toBeLessThan(0.2);
+      expect(accuracy).toBeGreaterThan(0.95);
+    } finally {
+      log.mockRestore();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("gives the two commands .ci/run runs", () => {
     const ci = readFileSync(fileURLToPath(new URL("../../../.ci/run", import.meta.url)), "utf8");
     const cmd = "npx -y pnpm@12.4.2 install --frozen-lockfile && npx -y pnpm@12.4.2 check";
