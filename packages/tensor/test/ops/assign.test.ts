@@ -5,8 +5,19 @@ import {
   expand,
   ShapeError,
   tensor,
+  tidy,
   transpose,
 } from "@edgenn/tensor";
+import {
+  arbBroadcastShapes,
+  arbValues,
+  readBroadcast,
+  refBroadcast,
+  size,
+  unravel,
+} from "@edgenn/testkit";
+import { test as fcTest } from "@fast-check/vitest";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 
 describe("assign", () => {
@@ -58,5 +69,20 @@ describe("assign", () => {
     ).toThrow(/assign: value must broadcast/);
     expect(() => assign(w, tensor([1, 2, 3], { dtype: "int32" }))).toThrow(DTypeError);
     expect(() => assign(expand(tensor([1]), [3]), tensor([1, 2, 3]))).toThrow(ArgumentError);
+  });
+
+  fcTest.prop([
+    arbBroadcastShapes().chain(([sa, sb]) => {
+      const target = refBroadcast(sa, sb)!;
+      return fc.tuple(fc.constant(target), fc.constant(sb), arbValues(size(sb)));
+    }),
+  ])("fills the target with the broadcast value (naive index loop)", ([target, vShape, vData]) => {
+    tidy(() => {
+      const t = tensor(new Float32Array(size(target)).fill(-7), { shape: target });
+      assign(t, tensor(vData, { shape: vShape }));
+      const got = Array.from(t.dataSync());
+      const want = got.map((_, i) => Math.fround(readBroadcast(vData, vShape, unravel(i, target))));
+      expect(got).toEqual(want);
+    });
   });
 });
