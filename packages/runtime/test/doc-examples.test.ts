@@ -6,6 +6,7 @@ import { collectDocExamples, runDocExample } from "@edgenn/testkit";
 import { afterAll, describe, expect, it } from "vitest";
 import * as api from "../src/index.js";
 import * as node from "../src/node.js";
+import * as onnx from "../src/onnx.js";
 
 const examples = collectDocExamples(fileURLToPath(new URL("../src", import.meta.url)));
 const tmp = mkdtempSync(join(tmpdir(), "edgenn-doc-"));
@@ -15,7 +16,7 @@ describe("TSDoc @example blocks run and print what they say", () => {
   it("finds examples", () => expect(examples.length).toBeGreaterThanOrEqual(8));
   for (const ex of examples) {
     it(`${ex.file}:${ex.line}`, () => {
-      expect(runDocExample(ex, { ...api, ...node, tmp })).toBeGreaterThan(0);
+      expect(runDocExample(ex, { ...api, ...node, ...onnx, tmp })).toBeGreaterThan(0);
     });
   }
 });
