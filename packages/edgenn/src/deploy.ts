@@ -1,0 +1,47 @@
+import { Linear, Module, Sequential, toGraph } from "@edgenn/nn";
+import { encodeModel, type Graph } from "@edgenn/runtime";
+import { ArgumentError } from "@edgenn/tensor";
+
+/** Options of `saveModel` for an `nn` model. */
+export interface SaveModelOptions {
+  /**
+   * The input's shape, batch first; the batch may be −1 (fixed at load). Optional when the first
+   * layer is a `Linear` (then `[-1, inFeatures]`).
+   */
+  readonly inputShape?: readonly number[];
+  readonly inputName?: string;
+  readonly outputName?: string;
+}
+
+function firstLayer(m: Module): Module {
+  let cur = m;
+  while (cur instanceof Sequential && cur.length > 0) cur = cur.at(0)!;
+  return cur;
+}
+
+/**
+ * The deployable model file of a trained `nn` model (its inference form: BatchNorm folded into the
+ * layer before it, Dropout removed) or of a runtime `Graph`. Load it with `loadModel`.
+ * @param model - an `nn.Module` (e.g. `nn.Sequential`) or a `Graph`
+ * @param options - `inputShape` (required unless the model starts with a `Linear`), input/output names
+ * @returns the file's bytes (magic `ENN1`), owned by the caller
+ * @throws {ArgumentError} for a layer without an inference form, or a missing `inputShape`
+ * @example
+ * const model = new nn.Sequential(new nn.Linear(4, 3, { seed: 1 }), new nn.ReLU());
+ * const session = loadModel(saveModel(model));
+ * session.run(new Float32Array(4)).shape; // [1, 3]
+ */
+export function saveModel(model: Module | Graph, options: SaveModelOptions = {}): Uint8Array {
+  if (!(model instanceof Module)) return encodeModel(model);
+  let inputShape = options.inputShape;
+  if (inputShape === undefined) {
+    const first = firstLayer(model);
+    if (!(first instanceof Linear)) {
+      throw new ArgumentError(
+        `saveModel: pass { inputShape } (the model starts with a ${first.constructor.name}, whose input size cannot be inferred)`,
+      );
+    }
+    inputShape = [-1, first.inFeatures];
+  }
+  return encodeModel(toGraph(model, { ...options, inputShape }));
+}
