@@ -27,6 +27,29 @@ export {
 export { gather, scatterAdd } from "./kernels/gather.js";
 export { gemm } from "./kernels/gemm.js";
 export {
+  type AddQ8Plan,
+  addQ8,
+  avgPool2dQ8,
+  type Conv2dQ8Plan,
+  conv2dQ8,
+  INT8_MAX_K,
+  type Int8Requant,
+  type LinearQ8Plan,
+  linearQ8,
+  linearQ8Int32,
+  maxPool2dQ8,
+  multiplyByQuantizedMultiplier,
+  type Pool2dQ8Plan,
+  prepareAddQ8,
+  prepareConv2dQ8,
+  prepareLinearQ8,
+  preparePool2dQ8,
+  quantizeMultiplier,
+  type RequantTable,
+  roundingDivideByPOT,
+  saturatingRoundingDoublingHighMul,
+} from "./kernels/int8.js";
+export {
   avgPool2d,
   avgPool2dBackward,
   maxPool2d,
