@@ -14,13 +14,18 @@ import * as edgenn from "edgenn";
 
 export { edgenn, tf, tfl };
 
-/** @typedef {"edgenn" | "tfjs-cpu" | "tfjs-wasm"} LibName */
+/** @typedef {"edgenn" | "tfjs-cpu" | "tfjs-wasm" | "onnxruntime-node"} LibName */
 
-/** @type {readonly LibName[]} */
+/** The libraries of the gemm, conv and train workloads (infer.mjs adds onnxruntime-node). @type {readonly LibName[]} */
 export const LIBS = ["edgenn", "tfjs-cpu", "tfjs-wasm"];
 
 /** tfjs backend name per library (edgenn has none). @type {Record<LibName, string | null>} */
-export const TF_BACKEND = { edgenn: null, "tfjs-cpu": "cpu", "tfjs-wasm": "wasm" };
+export const TF_BACKEND = {
+  edgenn: null,
+  "tfjs-cpu": "cpu",
+  "tfjs-wasm": "wasm",
+  "onnxruntime-node": null,
+};
 
 const require = createRequire(import.meta.url);
 
@@ -71,6 +76,7 @@ export function versions() {
     "@tensorflow/tfjs-backend-wasm": v("@tensorflow/tfjs-backend-wasm"),
     "@tensorflow/tfjs-layers": tfl.version_layers,
     benchmark: v("benchmark"),
+    "onnxruntime-node": v("onnxruntime-node"),
   };
 }
 

@@ -9,15 +9,15 @@
  * @typedef {LibResult & { gflops: number, samplesPerSecond?: number }} LibEntry
  * @typedef {object} WorkloadResult
  * @property {string} id
- * @property {"gemm" | "conv" | "train"} kind
+ * @property {"gemm" | "conv" | "train" | "infer"} kind
  * @property {string} title
  * @property {Record<string, unknown>} params
  * @property {number} flops
  * @property {Check[]} checks
  * @property {Partial<Record<LibName, string>>} skipped
  * @property {Partial<Record<LibName, LibEntry>>} results
- * @property {{ "edgenn/tfjs-cpu": number | null, "edgenn/tfjs-wasm": number | null }} ratios -
- *   speed ratios: tfjs median time ÷ edgenn median time (> 1: edgenn is faster)
+ * @property {{ "edgenn/tfjs-cpu": number | null, "edgenn/tfjs-wasm": number | null, "edgenn/onnxruntime-node"?: number | null }} ratios -
+ *   speed ratios: the peer's median time ÷ edgenn's (> 1: edgenn is faster)
  * @property {number} [batch] - training workloads: samples per step
  * @property {Partial<Record<LibName, import("./train.mjs").LossSanity>>} [sanity] - training
  *   workloads: the loss over the timed steps
@@ -33,6 +33,8 @@
  * @property {Record<string, unknown>} peers
  * @property {number} durationS
  * @property {WorkloadResult[]} workloads
+ * @property {{ rss?: import("./infer.mjs").RssResult, bundle?: import("./infer.mjs").BundleResult }} [runtime] -
+ *   the infer workload's process and bundle measurements of `@edgenn/runtime`
  */
 
 /**
@@ -93,6 +95,7 @@ export function renderMarkdown(rep) {
   const gemm = rep.workloads.filter((w) => w.kind === "gemm");
   const conv = rep.workloads.filter((w) => w.kind === "conv");
   const train = rep.workloads.filter((w) => w.kind === "train");
+  const infer = rep.workloads.filter((w) => w.kind === "infer");
   const lines = [
     "# Benchmarks",
     "",
@@ -111,7 +114,7 @@ export function renderMarkdown(rep) {
     "```",
     "",
     "Results go to `benchmarks/results/latest.json` (every sample, machine and versions) and to this",
-    "page. `--only gemm,conv,train` (any of them) and `--sizes 64,256` run a subset; such partial runs write",
+    "page. `--only gemm,conv,train,infer` (any of them) and `--sizes 64,256` run a subset; such partial runs write",
     "`benchmarks/results/partial.json` and leave this page alone.",
     "",
     "## What is measured",
@@ -138,6 +141,18 @@ export function renderMarkdown(rep) {
     "  recorded: the sanity check is that the mean loss of the last timed steps is below that of the",
     "  first ones. tfjs-backend-wasm 4.22 has no `Conv2DBackpropFilter` kernel, so it cannot train",
     '  the CNN ("unsupported").',
+    "- **Inference** (`@edgenn/runtime`): the MLP 784-128-64-10 (gemm → relu → gemm → relu → gemm →",
+    "  softmax) at batch 1 and 64, with the same seeded weights everywhere. edgenn: the graph saved as a",
+    "  model file, `loadModel(bytes, { batchSize })`, and per call `session.run(x)` on a Float32Array,",
+    "  the output read in place. tfjs-cpu / tfjs-wasm: `tf.fused.matMul` (bias and relu fused; weights",
+    "  pre-transposed to [in, out]) and `tf.softmax` in `tf.tidy`, the input uploaded and the output",
+    "  read back (`dataSync`) on every call. onnxruntime-node (native, one intra-op thread): the same model as ONNX bytes (Gemm, Relu,",
+    "  Softmax, opset 13), `await session.run({ x })` per call. Each library's output is compared with a",
+    "  float64 reference first. The libraries are timed in interleaved rounds; a sample is the mean of",
+    "  enough calls to last ≥ 4 ms. Also: the peak RSS (VmHWM) of a child process that imports the",
+    "  runtime, loads the model file and runs 1,000 batch-1 inferences, against a child that runs",
+    "  nothing, and the min+gzip size of `import { loadModel } from '@edgenn/runtime'` bundled as",
+    "  size-limit does (esbuild bundle + minify, gzip level 9).",
     "- Before timing, each workload computes its result once per library and compares them (max",
     "  absolute difference, and for GEMM each library against a float64 reference on 256 sampled",
     `  entries); a check passes when the difference is ≤ ${"1e-4"} × max(1, max |value|).`,
@@ -241,6 +256,42 @@ export function renderMarkdown(rep) {
       }
     }
     lines.push("");
+  }
+
+  if (infer.length) {
+    /** @param {WorkloadResult} w @param {LibName} lib */
+    const us = (w, lib) => {
+      const r = w.results[lib];
+      return r && !r.error ? (r.medianMs * 1e3).toFixed(1) : "—";
+    };
+    lines.push(
+      "## Inference: MLP 784-128-64-10 through `@edgenn/runtime`",
+      "",
+      "Median µs per call; ratios are the peer's time ÷ edgenn's (above 1× edgenn is faster).",
+      "",
+      "| batch | edgenn | tfjs-cpu | tfjs-wasm | onnxruntime-node | vs tfjs-cpu | vs tfjs-wasm | vs onnxruntime-node |",
+      "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    );
+    for (const w of infer) {
+      lines.push(
+        `| ${w.params.batch} | ${us(w, "edgenn")} | ${us(w, "tfjs-cpu")} | ${us(w, "tfjs-wasm")} | ${us(w, "onnxruntime-node")} | ${fmtRatio(w.ratios["edgenn/tfjs-cpu"])} | ${fmtRatio(w.ratios["edgenn/tfjs-wasm"])} | ${fmtRatio(w.ratios["edgenn/onnxruntime-node"] ?? null)} |`,
+      );
+    }
+    const rss = rep.runtime?.rss;
+    const bundle = rep.runtime?.bundle;
+    lines.push("");
+    if (rss) {
+      lines.push(
+        `Peak RSS, load + 1,000 batch-1 inferences: ${rss.runtimeMiB.toFixed(1)} MiB vs ${rss.plainMiB.toFixed(1)} MiB for \`node -e\` alone, **${rss.overMiB.toFixed(1)} MiB above** (medians of ${rss.runs} children each; budget 10 MB).`,
+        "",
+      );
+    }
+    if (bundle) {
+      lines.push(
+        `Bundle: \`${bundle.import}\` is ${(bundle.minBytes / 1e3).toFixed(1)} kB minified, **${(bundle.gzipBytes / 1e3).toFixed(2)} kB gzipped** (budget ${(bundle.limitBytes / 1e3).toFixed(0)} kB).`,
+        "",
+      );
+    }
   }
 
   lines.push(

@@ -1,8 +1,8 @@
 // @ts-check
 /**
- * edgenn vs tfjs-cpu vs tfjs-wasm, every workload in one run.
+ * edgenn vs tfjs-cpu vs tfjs-wasm (and onnxruntime-node for inference), every workload in one run.
  *
- *   node --expose-gc src/run.mjs [--quick] [--only gemm,conv,train] [--sizes 64,128]
+ *   node --expose-gc src/run.mjs [--quick] [--only gemm,conv,train,infer] [--sizes 64,128]
  *
  * edgenn is measured through its `dist` build: the root `pnpm bench` builds first; run directly
  * (`pnpm --filter @edgenn/benchmarks bench`), this warns when a package's dist is older than its
@@ -16,6 +16,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { runSuite } from "./harness.mjs";
+import { measureBundle, measureRss, runInfer } from "./infer.mjs";
 import { initPeers, liveTensors, versions } from "./libs.mjs";
 import { renderMarkdown } from "./report.mjs";
 import { prepareTrainCnn, prepareTrainMlp } from "./train.mjs";
@@ -39,7 +40,7 @@ const { values: args } = parseArgs({
 const options = args.quick
   ? { rounds: 1, minSamples: 3, maxTime: 0.5 }
   : { rounds: 3, minSamples: 2, maxTime: 0.6 };
-const WORKLOADS = ["gemm", "conv", "train"];
+const WORKLOADS = ["gemm", "conv", "train", "infer"];
 const only = args.only?.split(",") ?? WORKLOADS;
 for (const w of only) if (!WORKLOADS.includes(w)) throw new Error(`--only: unknown workload ${w}`);
 const sizes = args.sizes?.split(",").map(Number) ?? GEMM_SIZES;
@@ -69,7 +70,7 @@ function gitInfo() {
 function staleBuilds() {
   const root = fileURLToPath(new URL("../../packages/", import.meta.url));
   const stale = [];
-  for (const pkg of ["tensor", "autograd", "optim", "nn", "edgenn"]) {
+  for (const pkg of ["tensor", "autograd", "optim", "nn", "edgenn", "runtime"]) {
     const dist = path.join(root, pkg, "dist", "index.js");
     const src = path.join(root, pkg, "src");
     if (!existsSync(dist)) {
@@ -181,6 +182,20 @@ if (only.includes("train")) {
   workloads.push(await runWorkload(prepareTrainMlp));
   workloads.push(await runWorkload(prepareTrainCnn));
 }
+/** @type {import("./report.mjs").Report["runtime"]} */
+let runtime;
+if (only.includes("infer")) {
+  workloads.push(...(await runInfer(options)));
+  const rss = measureRss(args.quick ? 3 : 5);
+  console.log(
+    `  runtime RSS (load + 1,000 inferences): ${rss.runtimeMiB} MiB vs node -e ${rss.plainMiB} MiB: ${rss.overMiB} MiB above (budget 10 MB)`,
+  );
+  const bundle = await measureBundle();
+  console.log(
+    `  runtime bundle (${bundle.import}): ${bundle.minBytes} B min, ${bundle.gzipBytes} B gzip (budget ${bundle.limitBytes} B)`,
+  );
+  runtime = { rss, bundle };
+}
 
 /** @type {import("./report.mjs").Report} */
 const report = {
@@ -204,6 +219,7 @@ const report = {
   peers,
   durationS: (performance.now() - t0) / 1e3,
   workloads,
+  ...(runtime ? { runtime } : {}),
 };
 
 const resultsDir = new URL("../results/", import.meta.url);

@@ -12,21 +12,10 @@
  * bytes, copied only when the bytes sit at an address the typed array cannot view (a Uint8Array
  * whose byteOffset is not a multiple of 4 holding float32 data).
  */
-import { ArgumentError, type DType } from "@edgenn/tensor";
-import type { Graph, Initializer, ValueInfo } from "./graph.js";
+import { ArgumentError } from "@edgenn/tensor";
+import type { Graph, ValueInfo } from "./graph.js";
 import { align16 } from "./planner.js";
-import {
-  ARRAYS,
-  checkGraph,
-  checkValueInfo,
-  count,
-  fail,
-  isObject,
-  list,
-  own,
-  show,
-  sizeOf,
-} from "./validate.js";
+import { ARRAYS, checkGraph, count, fail, object, own, show } from "./validate.js";
 
 /** The version `encodeModel` writes and `decodeModel` reads. */
 export const FORMAT_VERSION = 1;
@@ -94,17 +83,6 @@ export function encodeModel(graph: Graph): Uint8Array {
   return out;
 }
 
-/** A typed array over `n` elements at `bytes[at…]`: a view when aligned, else a copy. */
-function dataView(bytes: Uint8Array, at: number, dtype: DType, n: number): Initializer["data"] {
-  const Ctor = ARRAYS[dtype];
-  const byteAt = bytes.byteOffset + at;
-  if (byteAt % Ctor.BYTES_PER_ELEMENT === 0)
-    return new Ctor(bytes.buffer as ArrayBuffer, byteAt, n);
-  const copy = new Ctor(n);
-  new Uint8Array(copy.buffer).set(bytes.subarray(at, at + n * Ctor.BYTES_PER_ELEMENT));
-  return copy;
-}
-
 /**
  * Parses and checks a model file: prelude, header (UTF-8, JSON, every field), each tensor's
  * dtype/shape/offset/length against the file, then the graph's edges (dangling names, duplicate
@@ -122,18 +100,19 @@ export function decodeModel(bytes: Uint8Array | ArrayBuffer, who = "decodeModel"
   const b = bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : bytes;
   if (!(b instanceof Uint8Array))
     throw new ArgumentError(`${who}: expected a Uint8Array, got ${show(b)}`);
-  if (b.length < PRELUDE || String.fromCharCode(...b.subarray(0, 4)) !== MAGIC) {
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const u32 = (at: number): number => dv.getUint32(at, true);
+  // "ENN1" read as a little-endian uint32
+  if (b.length < PRELUDE || u32(0) !== 0x314e4e45) {
     fail(
       who,
       "file",
-      `not an edgenn model (expected magic "ENN1" and 12 bytes, got ${b.length} bytes)`,
+      `not an edgenn model (expected magic "${MAGIC}" and ${PRELUDE} bytes, got ${b.length} bytes)`,
     );
   }
-  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const version = dv.getUint32(4, true);
-  if (version !== FORMAT_VERSION)
-    fail(who, "file", `unsupported version (expected ${FORMAT_VERSION}, got ${version})`);
-  const hlen = dv.getUint32(8, true);
+  if (u32(4) !== FORMAT_VERSION)
+    fail(who, "file", `unsupported version (expected ${FORMAT_VERSION}, got ${u32(4)})`);
+  const hlen = u32(8);
   if (hlen > b.length - PRELUDE)
     fail(who, "header", `length ${hlen} runs past the end of the file`);
   let header: unknown;
@@ -144,14 +123,15 @@ export function decodeModel(bytes: Uint8Array | ArrayBuffer, who = "decodeModel"
   } catch (e) {
     fail(who, "header", `not UTF-8 JSON (${(e as Error).message})`);
   }
-  if (!isObject(header)) fail(who, "header", `expected an object, got ${show(header)}`);
+  object(who, "header", header);
   const start = align16(PRELUDE + hlen);
   const avail = b.length - start;
-  const initializers = list(who, "tensors", own(header, "tensors")).map((t, i) => {
-    const v = checkValueInfo(who, `tensors[${i}]`, t);
-    const offset = own(t as Record<string, unknown>, "offset") as number;
-    const length = own(t as Record<string, unknown>, "length");
-    const need = count(v.shape) * sizeOf(v.dtype);
+  return checkGraph(who, header as unknown as Graph, "tensors", (v, t, at) => {
+    const offset = own(t, "offset") as number;
+    const length = own(t, "length");
+    const Ctor = ARRAYS[v.dtype];
+    const n = count(v.shape);
+    const need = n * Ctor.BYTES_PER_ELEMENT;
     if (
       !(
         Number.isInteger(offset) &&
@@ -163,11 +143,15 @@ export function decodeModel(bytes: Uint8Array | ArrayBuffer, who = "decodeModel"
     ) {
       fail(
         who,
-        `tensors[${i}] "${v.name}"`,
+        at,
         `expected a multiple of 16 as offset and ${need} as length, within the weights section (${avail} bytes), got ${offset} and ${show(length)}`,
       );
     }
-    return { ...v, data: dataView(b, start + offset, v.dtype, count(v.shape)) };
-  });
-  return checkGraph(who, { ...header, initializers } as unknown as Graph).graph;
+    // a view into the file's bytes, or a copy (a fresh, aligned buffer) where the typed array
+    // cannot view them: a Uint8Array whose byteOffset is not a multiple of 4 holding float32 data
+    const i = start + offset;
+    return (b.byteOffset + i) % Ctor.BYTES_PER_ELEMENT
+      ? new Ctor(b.slice(i, i + need).buffer, 0, n)
+      : new Ctor(b.buffer as ArrayBuffer, b.byteOffset + i, n);
+  }).graph;
 }

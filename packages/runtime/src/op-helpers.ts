@@ -19,13 +19,13 @@ export interface Val {
   /** Element count. */
   readonly size: number;
   /** An initializer's data. */
-  readonly data?: Arr;
-  /** The value whose memory this one shares (reshape, flatten, identity). */
-  alias?: Val;
+  readonly data?: Arr | undefined;
+  /** The value that owns the memory this one shares (reshape, flatten, identity). */
+  readonly alias?: Val | undefined;
   /** Execution step that writes it (0: model input) and the last step that reads it. */
-  first: number;
+  readonly first: number;
   last: number;
-  /** Where it lives once planned: `arr[off … off + size)`. */
+  /** Where it lives once planned: `arr[off … off + size)` (set when the arena is placed). */
   arr: Arr;
   off: number;
 }

@@ -1,36 +1,100 @@
 /*
- * Elementwise ops over contiguous float32 buffers: activations (one flat loop each, the switch
- * outside the loop), broadcast arithmetic (a strided walk prepared once), softmax/logSoftmax.
+ * Elementwise ops: one strided walk, prepared once, runs broadcast arithmetic, activations
+ * (a one-row walk), per-channel affine maps (batchNorm, conv bias) and the copies of transpose and
+ * concat, with one loop per op (the switch outside the loop); and softmax/logSoftmax.
  */
-import { coalesce, erf, sigmoid } from "@edgenn/tensor/kernels";
+import { erf, sigmoid } from "@edgenn/tensor/kernels";
 import {
   type Arr,
   axis,
   bad,
-  type Ctx,
   constant,
   f32,
   num,
   type OpDef,
   prod,
+  type Step,
   str,
   strides,
 } from "./op-helpers.js";
 
-type F32 = Float32Array;
-
 /** √(2/π), for gelu's tanh approximation. */
 const GELU_C = Math.sqrt(2 / Math.PI);
 
-function unaryLoop(
-  kind: string,
-  x: F32,
-  xo: number,
-  y: F32,
-  yo: number,
-  n: number,
+/**
+ * One row: y[yo + i·ys] = f(a[ao + i·as], b[bo + i·bs]) for i < n, the switch outside the loop:
+ * add, sub, mul, div; max, min (a reduction's running value, a = y; NaN wins, as NumPy);
+ * "affine" max(a·s + t, q) with s = b[j], t = b[j + p] (per-channel scale and shift: batchNorm, a
+ * conv's bias and fused relu); "copy" (the default) y = a. The activations have their own loop
+ * function: one this large would not inline sigmoid and erf, and would box their doubles.
+ */
+function row(
+  op: string,
   p: number,
   q: number,
+  a: Arr,
+  ao: number,
+  as: number,
+  b: Arr,
+  bo: number,
+  bs: number,
+  y: Arr,
+  yo: number,
+  ys: number,
+  n: number,
+): void {
+  switch (op) {
+    case "add":
+      for (let i = 0; i < n; i++) y[yo + i * ys] = a[ao + i * as]! + b[bo + i * bs]!;
+      return;
+    case "sub":
+      for (let i = 0; i < n; i++) y[yo + i * ys] = a[ao + i * as]! - b[bo + i * bs]!;
+      return;
+    case "mul":
+      for (let i = 0; i < n; i++) y[yo + i * ys] = a[ao + i * as]! * b[bo + i * bs]!;
+      return;
+    case "div":
+      for (let i = 0; i < n; i++) y[yo + i * ys] = a[ao + i * as]! / b[bo + i * bs]!;
+      return;
+    case "max":
+      for (let i = 0; i < n; i++) {
+        const v = b[bo + i * bs]!;
+        const m = a[ao + i * as]!;
+        y[yo + i * ys] = v > m || v !== v ? v : m;
+      }
+      return;
+    case "min":
+      for (let i = 0; i < n; i++) {
+        const v = b[bo + i * bs]!;
+        const m = a[ao + i * as]!;
+        y[yo + i * ys] = v < m || v !== v ? v : m;
+      }
+      return;
+    case "affine":
+      // Math.max keeps NaN; q = −∞ for no relu
+      for (let i = 0; i < n; i++) {
+        const j = bo + i * bs;
+        y[yo + i * ys] = Math.max(a[ao + i * as]! * b[j]! + b[j + p]!, q);
+      }
+      return;
+    default:
+      for (let i = 0; i < n; i++) y[yo + i * ys] = a[ao + i * as]!;
+  }
+}
+
+/**
+ * y[yo + i] = f(x[xo + i]) for i < n: relu, leakyRelu (alpha p), elu (alpha p), sigmoid, tanh,
+ * gelu (tanh form when p), clip to [p, q].
+ */
+function unaryLoop(
+  kind: string,
+  x: Arr,
+  xo: number,
+  y: Arr,
+  yo: number,
+  n: number,
+  p = 0,
+  q = 0,
 ): void {
   const d = yo - xo;
   const end = xo + n;
@@ -74,114 +138,88 @@ function unaryLoop(
   }
 }
 
-/** clip's bound: constant input `i` (one float32) or attribute `name`, else `def`. */
-function bound(c: Ctx, i: number, name: string, def: number): number {
-  if (c.ins[i] === undefined) return num(c, name, def);
-  const d = constant(c, i);
-  if (d.length !== 1 || !(d instanceof Float32Array))
-    bad(c, `${name} (input ${i}) must be one float32`);
-  return d[0]!;
+/** Where a walk reads or writes: a value's array and offset, its strides, an extra offset. */
+type Operand = readonly [{ readonly arr: Arr; readonly off: number }, readonly number[], number?];
+
+/**
+ * y[i] = a[i] op b[i] (`row`'s ops, with its p and q) over every index i of `shape`, each
+ * operand read or written with its own (broadcast, permuted or sub-block) strides from its
+ * value's offset plus the operand's extra offset. Each step walks rows of the innermost dim and
+ * steps a counter (prepared here, reused) over the outer dims. Its tables take 24 bytes per dim.
+ */
+export function walk(
+  op: string,
+  shape: readonly number[],
+  [A, sa, ea = 0]: Operand,
+  [B, sb, eb = 0]: Operand,
+  [Y, sy, ey = 0]: Operand,
+  p = 0,
+  q = 0,
+): Step {
+  // a scalar walks as one element; dims are not merged (rows are the innermost dim)
+  const dims = shape[0] === undefined ? [1] : shape;
+  const [as, bs, ys] = [sa, sb, sy].map((s) => (s[0] === undefined ? [0] : s)) as [
+    readonly number[],
+    readonly number[],
+    readonly number[],
+  ];
+  const r1 = dims.length - 1;
+  const ctr = new Int32Array(r1 + 1);
+  const n = dims[r1]!;
+  const rows = prod(shape) / n;
+  const { arr: a, off: a0 } = A;
+  const { arr: b, off: b0 } = B;
+  const { arr: y, off: y0 } = Y;
+  return () => {
+    let ao = a0 + ea;
+    let bo = b0 + eb;
+    let yo = y0 + ey;
+    ctr.fill(0);
+    for (let r = 0; r < rows; r++) {
+      row(op, p, q, a, ao, as[r1]!, b, bo, bs[r1]!, y, yo, ys[r1]!, n);
+      // advance the counter over dims r1 − 1 … 0
+      for (let d = r1 - 1; d >= 0; d--) {
+        if (++ctr[d]! < dims[d]!) {
+          ao += as[d]!;
+          bo += bs[d]!;
+          yo += ys[d]!;
+          break;
+        }
+        ctr[d] = 0;
+        ao -= as[d]! * (dims[d]! - 1);
+        bo -= bs[d]! * (dims[d]! - 1);
+        yo -= ys[d]! * (dims[d]! - 1);
+      }
+    }
+  };
 }
 
 /** relu, leakyRelu, elu, sigmoid, tanh, gelu, clip: y = f(x) elementwise. */
 export function unary(kind: string): OpDef {
   return (c) => {
     const x = f32(c, 0);
-    let p = 0;
-    let q = 0;
-    if (kind === "leakyRelu") p = num(c, "alpha", 0.01);
-    else if (kind === "elu") p = num(c, "alpha", 1);
-    else if (kind === "gelu") p = str(c, "approximate", ["none", "tanh"]) === "tanh" ? 1 : 0;
-    else if (kind === "clip") {
-      p = bound(c, 1, "min", -Infinity);
-      q = bound(c, 2, "max", Infinity);
-    }
+    // clip's bounds: constant input 1/2 (one float32) or attribute min/max
+    const bound = (i: number, name: string, def: number): number => {
+      if (!c.ins[i]) return num(c, name, def);
+      const d = constant(c, i);
+      if (d.length !== 1 || !(d instanceof Float32Array))
+        bad(c, `${name} (input ${i}) must be one float32`);
+      return d[0]!;
+    };
+    const p =
+      kind === "clip"
+        ? bound(1, "min", -Infinity)
+        : kind === "gelu"
+          ? +(str(c, "approximate", ["none", "tanh"]) === "tanh")
+          : kind === "elu" || kind === "leakyRelu"
+            ? num(c, "alpha", kind === "elu" ? 1 : 0.01)
+            : 0;
+    const q = kind === "clip" ? bound(2, "max", Infinity) : 0;
     return [
       "float32",
       x.shape,
-      (y) => {
-        const { arr, off, size } = x;
-        const { arr: ya, off: yo } = y;
-        return () => unaryLoop(kind, arr as F32, off, ya as F32, yo, size, p, q);
-      },
+      (y) => () => unaryLoop(kind, x.arr, x.off, y.arr, y.off, x.size, p, q),
     ];
-  };
-}
-
-/** One row: y[yo + i] = a[ao + i·as] op b[bo + i·bs]; "copy" ignores b. */
-function row(
-  op: string,
-  a: Arr,
-  ao: number,
-  as: number,
-  b: Arr,
-  bo: number,
-  bs: number,
-  y: Arr,
-  yo: number,
-  n: number,
-): void {
-  switch (op) {
-    case "add":
-      for (let i = 0; i < n; i++) y[yo + i] = a[ao + i * as]! + b[bo + i * bs]!;
-      return;
-    case "sub":
-      for (let i = 0; i < n; i++) y[yo + i] = a[ao + i * as]! - b[bo + i * bs]!;
-      return;
-    case "mul":
-      for (let i = 0; i < n; i++) y[yo + i] = a[ao + i * as]! * b[bo + i * bs]!;
-      return;
-    case "div":
-      for (let i = 0; i < n; i++) y[yo + i] = a[ao + i * as]! / b[bo + i * bs]!;
-      return;
-    default:
-      for (let i = 0; i < n; i++) y[yo + i] = a[ao + i * as]!;
-  }
-}
-
-/**
- * y (contiguous, of `shape`) = a op b, reading a and b with the given (broadcast or permuted)
- * strides. The dims are coalesced once; each step walks rows of the innermost dim and steps a
- * counter (prepared here, reused) over the outer dims. Its tables take 16 bytes per dim.
- */
-export function walk(
-  op: string,
-  shape: readonly number[],
-  a: { arr: Arr; off: number },
-  sa: readonly number[],
-  b: { arr: Arr; off: number },
-  sb: readonly number[],
-  y: { arr: Arr; off: number },
-): () => void {
-  const w = coalesce(shape, [sa, sb, strides(shape)]);
-  const dims = Int32Array.from(w.shape);
-  const as = Int32Array.from(w.strides[0]!);
-  const bs = Int32Array.from(w.strides[1]!);
-  const r1 = dims.length - 1;
-  const ctr = new Int32Array(r1 + 1);
-  const n = dims[r1]!;
-  const rows = prod(shape) / n;
-  const { arr: aa, off: a0 } = a;
-  const { arr: ba, off: b0 } = b;
-  const { arr: ya, off: y0 } = y;
-  return () => {
-    let ao = a0;
-    let bo = b0;
-    ctr.fill(0);
-    for (let r = 0, yo = y0; r < rows; r++, yo += n) {
-      row(op, aa, ao, as[r1]!, ba, bo, bs[r1]!, ya, yo, n);
-      // advance the counter over dims r1 − 1 … 0
-      for (let d = r1 - 1; d >= 0; d--) {
-        if (++ctr[d]! < dims[d]!) {
-          ao += as[d]!;
-          bo += bs[d]!;
-          break;
-        }
-        ctr[d] = 0;
-        ao -= as[d]! * (dims[d]! - 1);
-        bo -= bs[d]! * (dims[d]! - 1);
-      }
-    }
   };
 }
 
@@ -192,26 +230,43 @@ export function broadcastStrides(shape: readonly number[], out: readonly number[
   return out.map((_, d) => (d < k || shape[d - k] === 1 ? 0 : s[d - k]!));
 }
 
+/**
+ * The NumPy broadcast of shapes `a` and `b` (a `k`-dim suffix of each when `k` is given: matmul's
+ * batch dims), or bad() naming them with `what`.
+ */
+export function broadcast(
+  c: Parameters<OpDef>[0],
+  a: readonly number[],
+  b: readonly number[],
+  what = "shapes",
+): number[] {
+  const r = Math.max(a.length, b.length);
+  return Array.from({ length: r }, (_, d) => {
+    const x = a[d - r + a.length] ?? 1;
+    const z = b[d - r + b.length] ?? 1;
+    if (x !== z && x !== 1 && z !== 1) bad(c, `${what} do not broadcast ([${a}] and [${b}])`);
+    return x === 1 ? z : x;
+  });
+}
+
 /** add, sub, mul, div with NumPy broadcasting. */
 export function binary(op: string): OpDef {
   return (c) => {
     const a = f32(c, 0);
     const b = f32(c, 1);
-    const r = Math.max(a.shape.length, b.shape.length);
-    const out: number[] = [];
-    for (let d = 0; d < r; d++) {
-      const x = a.shape[d - r + a.shape.length] ?? 1;
-      const z = b.shape[d - r + b.shape.length] ?? 1;
-      if (x !== z && x !== 1 && z !== 1) {
-        bad(c, `shapes do not broadcast ([${a.shape}] and [${b.shape}])`);
-      }
-      out.push(x === 1 ? z : x);
-    }
-    c.bytes += 16 * r;
+    const out = broadcast(c, a.shape, b.shape);
+    c.bytes += 24 * out.length;
     return [
       "float32",
       out,
-      (y) => walk(op, out, a, broadcastStrides(a.shape, out), b, broadcastStrides(b.shape, out), y),
+      (y) =>
+        walk(
+          op,
+          out,
+          [a, broadcastStrides(a.shape, out)],
+          [b, broadcastStrides(b.shape, out)],
+          [y, strides(out)],
+        ),
     ];
   };
 }

@@ -1,7 +1,8 @@
 /*
  * Data movement and reductions. reshape, flatten, identity and dropout produce no data: their
- * output is planned as an alias of the input's memory. transpose is a prepared strided walk;
- * concat copies blocks; sum/mean/max/min reduce through index tables built at prepare.
+ * output is planned as an alias of the input's memory. transpose and concat are prepared strided
+ * walks (concat: one per input, into its sub-block of the output); sum/mean/max/min and
+ * globalAvgPool2d reduce through index tables built at prepare.
  */
 import {
   axis,
@@ -36,32 +37,35 @@ export const identity: OpDef = alias((_, s) => s);
 
 /** flatten(x, axis = 1): [∏ dims before axis, ∏ dims from axis]. */
 export const flatten: OpDef = alias((c, s) => {
-  const a = num(c, "axis", 1, true, -s.length, s.length);
-  return [prod(s, 0, a < 0 ? a + s.length : a), prod(s, a < 0 ? a + s.length : a)];
+  let a = num(c, "axis", 1, true, -s.length, s.length);
+  if (a < 0) a += s.length;
+  return [prod(s, 0, a), prod(s, a)];
 });
+
+/** Constant int32 input 1 (reshape's shape, a reduction's axes) or else attribute `name`. */
+function intsInput(c: Ctx, name: string): number[] | undefined {
+  if (!c.ins[1]) return ints(c, name, undefined);
+  const d = constant(c, 1);
+  if (!(d instanceof Int32Array)) bad(c, `${name} (input 1) must be int32`);
+  return Array.from(d);
+}
 
 /**
  * reshape: the target from constant input 1 (int32) or attribute `shape`; 0 copies a dim, one −1 is
  * inferred.
  */
 export const reshape: OpDef = alias((c, s) => {
-  const size = prod(s);
-  let t: number[] | undefined;
-  if (c.ins[1]) {
-    const d = constant(c, 1);
-    if (!(d instanceof Int32Array)) bad(c, "shape (input 1) must be int32");
-    t = Array.from(d);
-  } else t = ints(c, "shape", undefined);
+  const t = intsInput(c, "shape");
   if (!t) bad(c, "needs the shape as input 1 or attribute shape");
   if (num(c, "allowzero", 0, true, 0, 1) && t.includes(0))
     bad(c, "zero-size dims are not supported");
   const out = t.map((v, i) => (v === 0 ? (s[i] ?? -2) : v));
   const free = out.indexOf(-1);
   const rest = -prod(out);
-  if (out.some((v, i) => v < -1 || (v === -1 && i !== free)) || (free >= 0 && size % rest)) {
+  if (out.some((v, i) => v < -1 || (v === -1 && i !== free)) || (free >= 0 && prod(s) % rest)) {
     bad(c, `invalid target shape [${t}] for input [${s}]`);
   }
-  if (free >= 0) out[free] = size / rest;
+  if (free >= 0) out[free] = prod(s) / rest;
   return out;
 });
 
@@ -80,22 +84,10 @@ export const transpose: OpDef = (c) => {
   if (new Set(perm).size !== r) bad(c, `perm [${perm}] is not a permutation of 0…${r - 1}`);
   const xs = strides(x.shape);
   const shape = perm.map((p) => x.shape[p]!);
-  const zeros = perm.map(() => 0);
-  c.bytes += 16 * r;
-  return [
-    x.dtype,
-    shape,
-    (y) =>
-      walk(
-        "copy",
-        shape,
-        x,
-        perm.map((p) => xs[p]!),
-        x,
-        zeros,
-        y,
-      ),
-  ];
+  const read = perm.map((p) => xs[p]!);
+  c.bytes += 24 * r;
+  // "copy" ignores its second operand: x again
+  return [x.dtype, shape, (y) => walk("copy", shape, [x, read], [x, read], [y, strides(shape)])];
 };
 
 /** concat(xs, axis): inputs equal in dtype, rank and every dim but `axis`. */
@@ -114,26 +106,22 @@ export const concat: OpDef = (c) => {
     }
     if (i) out[ax]! += x.shape[ax]!;
   });
-  const outer = prod(out, 0, ax);
-  // each input adds a block of chunk[j] = shape[axis]·inner elements per outer index
-  const chunk = Int32Array.from(xs, (x) => prod(x.shape, ax));
-  c.bytes += 8 * xs.length;
+  c.bytes += 24 * out.length * xs.length;
   return [
     x0.dtype,
     out,
     (y) => {
-      const arrs = xs.map((x) => x.arr);
-      const offs = Int32Array.from(xs, (x) => x.off);
-      const { arr: ya, off: yo } = y;
+      // input i is copied into the output's block that starts at index `at` along the axis
+      let at = 0;
+      const s = strides(out);
+      const steps = xs.map((x) => {
+        const xst = strides(x.shape);
+        const w = walk("copy", x.shape, [x, xst], [x, xst], [y, s, at * s[ax]!]);
+        at += x.shape[ax]!;
+        return w;
+      });
       return () => {
-        let o = yo;
-        for (let i = 0; i < outer; i++) {
-          for (let j = 0; j < arrs.length; j++) {
-            const n = chunk[j]!;
-            const x = arrs[j]!;
-            for (let e = 0, s = offs[j]! + i * n; e < n; e++) ya[o++] = x[s + e]!;
-          }
-        }
+        for (let i = 0; i < steps.length; i++) steps[i]!();
       };
     },
   ];
@@ -141,59 +129,47 @@ export const concat: OpDef = (c) => {
 
 /**
  * sum / mean / max / min over `axes` (attribute or constant int32 input 1; all when empty),
- * keepdims = 1.
+ * keepdims = 1; `global`: globalAvgPool2d, the mean of each [N, C] plane over every spatial dim,
+ * output [N, C, 1, …]. One walk over x accumulates into y, which it reads with stride 0 along the
+ * reduced axes (max/min: NaN wins, as NumPy); mean then divides.
  */
-export function reduce(op: "sum" | "mean" | "max" | "min"): OpDef {
+export function reduce(op: "sum" | "mean" | "max" | "min", global = false): OpDef {
   return (c) => {
     const x = f32(c, 0);
     const r = x.shape.length;
-    let axes: number[];
-    if (c.ins[1]) {
-      const d = constant(c, 1);
-      if (!(d instanceof Int32Array)) bad(c, "axes (input 1) must be int32");
-      axes = Array.from(d);
-    } else axes = ints(c, "axes", [])!;
-    axes = axes.map((a) => axis(c, a, r, "axes entry"));
-    if (new Set(axes).size < axes.length) bad(c, `axes [${axes}] repeat an axis`);
-    if (!axes.length && !num(c, "noop_with_empty_axes", 0, true, 0, 1))
-      axes = x.shape.map((_, i) => i);
-    const keep = num(c, "keepdims", 1, true, 0, 1);
-    // base[o]: x's offset of output element o's first input; red[j]: offset of its j-th input
-    const dims = (reduced: boolean): number[] =>
-      x.shape.map((d, i) => (axes.includes(i) === reduced ? d : 1));
-    c.bytes += 4 * (prod(dims(false)) + prod(dims(true)));
-    const table = (reduced: boolean): Int32Array => {
-      const ds = dims(reduced);
-      const dst = strides(ds);
-      const st = strides(x.shape);
-      return new Int32Array(prod(ds)).map((_, i) =>
-        ds.reduce((off, d, k) => off + (Math.floor(i / dst[k]!) % d) * st[k]!, 0),
-      );
-    };
+    let axes = x.shape.map((_, i) => i);
+    if (global) {
+      if (r < 3) bad(c, `input must be at least 3-D, got [${x.shape}]`);
+      axes = axes.slice(2);
+    } else {
+      const given = intsInput(c, "axes") ?? [];
+      if (given[0] !== undefined || num(c, "noop_with_empty_axes", 0, true, 0, 1))
+        axes = given.map((a) => axis(c, a, r, "axes entry"));
+      if (new Set(axes).size < axes.length) bad(c, `axes [${axes}] repeat an axis`);
+    }
+    const kept = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+    const n = x.size / prod(kept);
+    c.bytes += 72;
     return [
       "float32",
-      keep
-        ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d))
+      global || num(c, "keepdims", 1, true, 0, 1)
+        ? kept
         : x.shape.filter((_, i) => !axes.includes(i)),
       (y) => {
-        const base = table(false);
-        const red = table(true);
-        const n = red.length;
-        const { arr: xa, off: xo } = x;
-        const { arr: ya, off: yo } = y;
-        const isMax = op === "max";
+        const ys = strides(kept).map((s, i) => (axes.includes(i) ? 0 : s));
+        const acc = walk(
+          op === "max" || op === "min" ? op : "add",
+          x.shape,
+          [y, ys],
+          [x, strides(x.shape)],
+          [y, ys],
+        );
+        const { arr, off, size } = y;
+        const init = op === "max" ? -Infinity : op === "min" ? Infinity : 0;
         return () => {
-          for (let o = 0; o < base.length; o++) {
-            const b = xo + base[o]!;
-            let acc = op === "sum" || op === "mean" ? 0 : xa[b]!;
-            for (let j = 0; j < n; j++) {
-              const v = xa[b + red[j]!]!;
-              if (op === "sum" || op === "mean") acc += v;
-              // NaN wins, as NumPy
-              else if ((isMax ? v > acc : v < acc) || v !== v) acc = v;
-            }
-            ya[yo + o] = op === "mean" ? acc / n : acc;
-          }
+          arr.fill(init, off, off + size);
+          acc();
+          for (let i = off; op === "mean" && i < off + size; i++) arr[i]! /= n;
         };
       },
     ];

@@ -4,39 +4,36 @@
  */
 import type { OpDef } from "./op-helpers.js";
 import { binary, softmax, unary } from "./ops-elementwise.js";
-import { batchNorm, conv2d, gemm, globalAvgPool2d, matmul, pool } from "./ops-nn.js";
+import { batchNorm, conv2d, gemm, matmul, pool } from "./ops-nn.js";
+import { gru, layerNorm } from "./ops-rnn.js";
 import { concat, flatten, identity, reduce, reshape, transpose } from "./ops-shape.js";
+
+/** Entries [lo, hi, def(name)] for each of the space-separated `names`. */
+function each(names: string, lo: number, hi: number, def: (name: never) => OpDef) {
+  return Object.fromEntries(names.split(" ").map((k) => [k, [lo, hi, def(k as never)] as const]));
+}
 
 /** The ops `loadModel` runs, by name: [fewest inputs, most inputs, op]. */
 export const OPS: Readonly<Record<string, readonly [number, number, OpDef]>> = {
-  add: [2, 2, binary("add")],
+  ...each("add sub mul div", 2, 2, binary),
+  ...each("relu leakyRelu elu sigmoid tanh gelu", 1, 1, unary),
+  ...each("sum mean max min", 1, 2, reduce),
   avgPool2d: [1, 1, pool(false)],
   batchNorm: [5, 5, batchNorm],
   clip: [1, 3, unary("clip")],
   concat: [1, 1024, concat],
   conv2d: [2, 3, conv2d],
-  div: [2, 2, binary("div")],
   dropout: [1, 3, identity],
-  elu: [1, 1, unary("elu")],
   flatten: [1, 1, flatten],
-  gelu: [1, 1, unary("gelu")],
   gemm: [2, 3, gemm],
-  globalAvgPool2d: [1, 1, globalAvgPool2d],
+  globalAvgPool2d: [1, 1, reduce("mean", true)],
+  gru: [5, 5, gru],
   identity: [1, 1, identity],
-  leakyRelu: [1, 1, unary("leakyRelu")],
+  layerNorm: [1, 3, layerNorm],
   logSoftmax: [1, 1, softmax(true)],
   matmul: [2, 2, matmul],
-  max: [1, 2, reduce("max")],
   maxPool2d: [1, 1, pool(true)],
-  mean: [1, 2, reduce("mean")],
-  min: [1, 2, reduce("min")],
-  mul: [2, 2, binary("mul")],
-  relu: [1, 1, unary("relu")],
   reshape: [1, 2, reshape],
-  sigmoid: [1, 1, unary("sigmoid")],
   softmax: [1, 1, softmax(false)],
-  sub: [2, 2, binary("sub")],
-  sum: [1, 2, reduce("sum")],
-  tanh: [1, 1, unary("tanh")],
   transpose: [1, 1, transpose],
 };

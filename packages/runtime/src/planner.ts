@@ -6,10 +6,11 @@
  *  2. Buffers are placed largest first (ties: earlier first use, then input order): the big ones
  *     are the hardest to fit, and the small ones fill the gaps they leave.
  *  3. A buffer goes at the lowest offset where it overlaps in address no already-placed buffer whose
- *     lifetime overlaps its own: walk the placed buffers in offset order, skip those alive at other
- *     times, and take the first gap that is large enough, else the end of the last conflicting one.
+ *     lifetime overlaps its own: walk those buffers in offset order and take the first gap that is
+ *     large enough, else the end of the last one.
  *  4. The arena size is the highest end offset.
- * Cost: O(n²) for n buffers (a placed list kept sorted by offset).
+ * Cost: O(n²) for n buffers (each placement filters the placed ones and sorts those that overlap
+ * in time).
  */
 
 /** A buffer to place: bytes and the inclusive range of steps during which it is live. */
@@ -36,34 +37,25 @@ export function align16(n: number): number {
  * plan.size; // 96
  */
 export function planArena(buffers: readonly PlanBuffer[]): { offsets: number[]; size: number } {
-  const n = buffers.length;
   const sizes = buffers.map((b) => align16(b.size));
+  const offsets = buffers.map(() => 0);
+  const placed: number[] = [];
+  let size = 0;
   const order = buffers.map((_, i) => i);
   order.sort((i, j) => sizes[j]! - sizes[i]! || buffers[i]!.first - buffers[j]!.first || i - j);
-  const offsets = new Array<number>(n).fill(0);
-  const placed: number[] = []; // indices, sorted by offset
-  let size = 0;
   for (const i of order) {
     const b = buffers[i]!;
     const need = sizes[i]!;
+    // the placed buffers alive at the same time, by offset (ties: placement order)
+    const live = placed.filter((j) => !(buffers[j]!.last < b.first || b.last < buffers[j]!.first));
     let off = 0;
-    for (const j of placed) {
-      const p = buffers[j]!;
-      if (p.last < b.first || b.last < p.first) continue;
+    for (const j of live.sort((j, k) => offsets[j]! - offsets[k]!)) {
       if (offsets[j]! >= off + need) break;
       off = Math.max(off, offsets[j]! + sizes[j]!);
     }
     offsets[i] = off;
     size = Math.max(size, off + need);
-    // insert after every placed buffer with an offset ≤ off
-    let lo = 0;
-    let hi = placed.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (offsets[placed[mid]!]! <= off) lo = mid + 1;
-      else hi = mid;
-    }
-    placed.splice(lo, 0, i);
+    placed.push(i);
   }
   return { offsets, size };
 }

@@ -85,10 +85,16 @@ const MAX_BYTES = 2 ** 31 - 1;
 
 function isRecord(x: unknown): x is Record<string, InputData> {
   return (
+    x !== null &&
     typeof x === "object" &&
     !ArrayBuffer.isView(x) &&
     typeof (x as { dataSync?: unknown })?.dataSync !== "function"
   );
+}
+
+/** Throws `E` "run: input "name" needs `what`, got `got`". */
+function reject(E: new (m: string) => Error, v: Val, what: string, got: unknown): never {
+  throw new E(`run: input "${v.name}" needs ${what}, got ${got}`);
 }
 
 /**
@@ -116,18 +122,18 @@ export class Session {
   readonly #result: Output | OutputMap;
 
   /** @internal */
-  constructor(inputs: Val[], outputs: Output[], steps: Step[], bytes: readonly number[]) {
-    this.#ins = inputs;
-    this.#outs = outputs;
-    this.#views = outputs.map((o) => o.data);
-    this.#steps = steps;
+  constructor(inputs: Val[], outputs: Val[], steps: Step[], bytes: number[]) {
     const info = ({ name, dtype, shape }: ValueInfo): ValueInfo => ({ name, dtype, shape });
+    this.#ins = inputs;
+    this.#steps = steps;
+    this.#views = outputs.map((v) => v.arr.subarray(v.off, v.off + v.size));
+    this.#outs = outputs.map((v, i) => new Output(v.name, v.dtype, v.shape, this.#views[i]!));
     this.inputs = inputs.map(info);
     this.outputs = outputs.map(info);
     [this.arenaBytes, this.weightBytes, this.preparedBytes] = bytes as [number, number, number];
     this.#result = outputs[1]
-      ? Object.freeze(Object.fromEntries(outputs.map((o) => [o.name, o])))
-      : outputs[0]!;
+      ? Object.freeze(Object.fromEntries(this.#outs.map((o) => [o.name, o])))
+      : this.#outs[0]!;
   }
 
   /**
@@ -155,19 +161,29 @@ export class Session {
     out?: Arr | Readonly<Record<string, Arr>>,
   ): R {
     const ins = this.#ins;
-    const isOne = !ins[1] && !isRecord(input);
+    const isMap = isRecord(input);
     for (let i = 0; i < ins.length; i++) {
       const v = ins[i]!;
-      const x = isOne
-        ? input
-        : isRecord(input) && Object.hasOwn(input, v.name)
-          ? input[v.name]
-          : undefined;
-      if (!x)
+      // a one-input model also takes its input bare; messages are built only when thrown, so the
+      // typed-array path allocates nothing
+      const x = (isMap ? own(input, v.name) : ins[1] ? undefined : input) as InputData;
+      if (!x) {
         throw new ArgumentError(
           `run: missing input "${v.name}" (inputs: ${ins.map((u) => u.name)})`,
         );
-      this.#write(v, x as InputData);
+      }
+      const t = x as Exclude<InputData, Arr>;
+      const data = ArrayBuffer.isView(x)
+        ? x instanceof ARRAYS[v.dtype]
+          ? x
+          : reject(DTypeError, v, `a ${ARRAYS[v.dtype].name}`, show(x))
+        : t.dtype !== v.dtype
+          ? reject(DTypeError, v, v.dtype, t.dtype)
+          : `${t.shape}` !== `${v.shape}`
+            ? reject(ShapeError, v, `shape [${v.shape}]`, `[${t.shape}]`)
+            : t.dataSync();
+      if (data.length !== v.size) reject(ShapeError, v, `${v.size} elements`, data.length);
+      v.arr.set(data, v.off);
     }
     const steps = this.#steps;
     for (let i = 0; i < steps.length; i++) steps[i]!();
@@ -193,38 +209,10 @@ export class Session {
     }
     return this.#result as R;
   }
-
-  #write(v: Val, x: InputData): void {
-    // messages are built only when thrown: the typed-array path allocates nothing
-    let data: ArrayLike<number> = x as Arr;
-    if (typeof (x as { dataSync?: unknown }).dataSync === "function" && !ArrayBuffer.isView(x)) {
-      const t = x as Exclude<InputData, Arr>;
-      if (t.dtype !== v.dtype)
-        throw new DTypeError(`run: input "${v.name}" is ${v.dtype} (got ${t.dtype})`);
-      if (`${t.shape}` !== `${v.shape}`) {
-        throw new ShapeError(`run: input "${v.name}" has shape [${v.shape}] (got [${t.shape}])`);
-      }
-      data = t.dataSync();
-    } else if (!(x instanceof ARRAYS[v.dtype])) {
-      throw new DTypeError(
-        `run: input "${v.name}" is ${v.dtype} (expected a ${ARRAYS[v.dtype].name}, got ${show(x)})`,
-      );
-    }
-    if (data.length !== v.size) {
-      throw new ShapeError(
-        `run: input "${v.name}" needs ${v.size} elements (shape [${v.shape}]), got ${data.length}`,
-      );
-    }
-    v.arr.set(data, v.off);
-  }
 }
 
 /** The outputs of a several-output model, by name. */
 export type OutputMap = Readonly<Record<string, Output>>;
-
-function root(v: Val): Val {
-  return v.alias ? root(v.alias) : v;
-}
 
 /**
  * Plans a graph for inference: checks it, infers every shape, places every intermediate in one
@@ -252,52 +240,39 @@ function plan(graph: Graph, options: SessionOptions, who: string, file?: ArrayBu
     );
   }
   const { graph: g, order } = checkGraph(who, graph);
-  graph = g;
   const vals = new Map<string, Val>();
-  const make = (v: ValueInfo, first: number, data?: Arr): Val => {
-    const val: Val = {
-      name: v.name,
-      dtype: v.dtype,
-      shape: v.shape,
-      size: count(v.shape),
-      first,
-      last: first,
-      arr: new Uint8Array(0),
-      off: 0,
-    };
-    vals.set(v.name, data ? { ...val, data } : val);
-    return vals.get(v.name)!;
+  const make = (v: ValueInfo, first: number, data?: Arr, alias?: Val): Val => {
+    const { name, dtype, shape } = v;
+    // arr and off are set once the arena is placed, before any op prepares
+    const val = { name, dtype, shape, size: count(shape), first, last: first, data, alias } as Val;
+    vals.set(name, val);
+    return val;
   };
-  const inputs = graph.inputs.map((v) => {
-    const shape = v.shape.map((d) => (d === -1 ? batchSize : d));
+  let weights = 0;
+  // prepared parameters and scratch (decodeModel's copies of misaligned weights count)
+  let prepared = 0;
+  const inputs = g.inputs.map((v) => {
+    const shape = v.shape.map((d) => (d < 0 ? batchSize : d));
     checkShape(who, `inputs "${v.name}" with batch ${batchSize}`, shape);
     return make({ ...v, shape }, 0);
   });
-  let weights = 0;
-  let prepared = 0;
-  for (const t of graph.initializers) {
+  for (const t of g.initializers) {
     make(t, 0, t.data);
     weights += t.data.byteLength;
-    // decodeModel copied a tensor whose bytes were misaligned for its typed array: the copy is ours
     if (file && t.data.buffer !== file) prepared += t.data.byteLength;
   }
   const unknown = order.filter(({ node }) => !Object.hasOwn(OPS, node.op));
   if (unknown[0]) {
-    const ops = [...new Set(unknown.map(({ node }) => node.op))];
     fail(
       who,
       nodeWhere(unknown[0].index, unknown[0].node),
-      `unknown ops ${ops} (supported: ${Object.keys(OPS)})`,
+      `unknown ops ${[...new Set(unknown.map(({ node }) => node.op))]} (supported: ${Object.keys(OPS)})`,
     );
   }
   // readers of each tensor: a relu that is the only reader of a conv2d/gemm output fuses into it
   const readers = new Map<string, GraphNode[]>();
   for (const { node } of order) {
-    for (const i of node.inputs) {
-      const r = readers.get(i);
-      if (r) r.push(node);
-      else readers.set(i, [node]);
-    }
+    for (const i of node.inputs) readers.set(i, [...(readers.get(i) ?? []), node].slice(0, 2));
   }
   const fused = new Set<GraphNode>();
   const scratch: Scratch = { gemmA: 0, gemmB: 0, row: 0, col: 0, plane: 0 };
@@ -315,24 +290,16 @@ function plan(graph: Graph, options: SessionOptions, who: string, file?: ArrayBu
       );
     }
     const step = planned.length + 1;
-    const ctx: Ctx = {
-      who,
-      node,
-      where,
-      ins: node.inputs.map((i) => vals.get(i)),
-      act: "none",
-      alias: false,
-      bytes: 0,
-      scratch,
-    };
+    const ins = node.inputs.map((i) => vals.get(i));
+    const ctx: Ctx = { who, node, where, ins, act: "none", alias: false, bytes: 0, scratch };
     let name = node.outputs[0]!;
     const [r, more] = readers.get(name) ?? [];
     if (
       /^(conv2d|gemm)$/.test(node.op) &&
       r?.op === "relu" &&
       !more &&
-      r.inputs.length === 1 &&
-      !graph.outputs.some((o) => o.name === name)
+      !r.inputs[1] &&
+      !g.outputs.some((o) => o.name === name)
     ) {
       ctx.act = "relu";
       fused.add(r);
@@ -340,18 +307,22 @@ function plan(graph: Graph, options: SessionOptions, who: string, file?: ArrayBu
     }
     const [dtype, shape, prepare] = def(ctx);
     checkShape(who, `${where} output "${name}" ${show(shape)}`, shape);
-    const y = make({ name, dtype, shape }, step);
-    if (ctx.alias) y.alias = root(ctx.ins[0]!);
-    for (const v of ctx.ins) if (v) root(v).last = step;
+    // an alias (reshape, flatten, identity) shares the memory of its input's owner
+    const y = make(
+      { name, dtype, shape },
+      step,
+      undefined,
+      ctx.alias ? (ins[0]!.alias ?? ins[0]) : undefined,
+    );
+    for (const v of ins) if (v) (v.alias ?? v).last = step;
     prepared += ctx.bytes;
     planned.push([prepare, y]);
   }
-  const outputs = graph.outputs.map((o) => {
+  const outputs = g.outputs.map((o) => {
     const v = vals.get(o.name)!;
     if (
       v.dtype !== o.dtype ||
-      o.shape.length !== v.shape.length ||
-      o.shape.some((d, i) => d !== -1 && d !== v.shape[i])
+      `${o.shape.map((d, i) => (d < 0 ? v.shape[i] : d))}` !== `${v.shape}`
     ) {
       fail(
         who,
@@ -359,7 +330,7 @@ function plan(graph: Graph, options: SessionOptions, who: string, file?: ArrayBu
         `declared ${o.dtype} [${o.shape}], computed ${v.dtype} [${v.shape}]`,
       );
     }
-    root(v).last = planned.length + 1;
+    (v.alias ?? v).last = planned.length + 1;
     return v;
   });
 
@@ -381,24 +352,19 @@ function plan(graph: Graph, options: SessionOptions, who: string, file?: ArrayBu
     );
   }
   owners.forEach((v, i) => {
-    v.arr = new ARRAYS[v.dtype](arena, 0, placed.size / sizeOf(v.dtype));
-    v.off = placed.offsets[i]! / sizeOf(v.dtype);
+    const e = sizeOf(v.dtype);
+    v.arr = new ARRAYS[v.dtype](arena, 0, placed.size / e);
+    v.off = placed.offsets[i]! / e;
   });
   for (const v of vals.values()) {
-    const r = root(v);
+    const r = v.alias ?? v;
     v.arr = r.data ?? r.arr;
-    v.off = r.data ? 0 : r.off;
+    v.off = r.off ?? 0;
   }
   const steps = planned.map(([prepare, y]) => prepare(y));
-  const session = new Session(
-    inputs,
-    outputs.map((v) => new Output(v.name, v.dtype, v.shape, v.arr.subarray(v.off, v.off + v.size))),
-    steps,
-    [placed.size, weights, prepared],
-  );
   // one run at load: the kernels grow their scratch now, not during the first real run
   for (const s of steps) s();
-  return session;
+  return new Session(inputs, outputs, steps, [placed.size, weights, prepared]);
 }
 
 /**

@@ -58,6 +58,15 @@ export function isObject(x: unknown): x is Record<string, unknown> {
   return typeof x === "object" && x !== null && !Array.isArray(x);
 }
 
+/** Throws the ModelFormatError "expected an object" unless `x` is a plain object. */
+export function object(
+  who: string,
+  where: string,
+  x: unknown,
+): asserts x is Record<string, unknown> {
+  if (!isObject(x)) fail(who, where, `expected an object, got ${show(x)}`);
+}
+
 /** An own property of `o` (never one inherited from Object.prototype). */
 export function own(o: Readonly<Record<string, unknown>>, key: string): unknown {
   return Object.hasOwn(o, key) ? o[key] : undefined;
@@ -106,7 +115,7 @@ export function checkShape(
 }
 
 function checkQuant(who: string, where: string, x: unknown, shape: readonly number[]): QuantParams {
-  if (!isObject(x)) fail(who, where, `expected {scale, zeroPoint, axis?}, got ${show(x)}`);
+  object(who, where, x);
   const scale = list(who, `${where}.scale`, own(x, "scale")) as number[];
   const zeroPoint = list(who, `${where}.zeroPoint`, own(x, "zeroPoint")) as number[];
   const axis = own(x, "axis") as number | undefined;
@@ -136,7 +145,7 @@ export function checkValueInfo(
   x: unknown,
   wild: "none" | "batch" | "any" = "none",
 ): ValueInfo {
-  if (!isObject(x)) fail(who, where, `expected {name, dtype, shape}, got ${show(x)}`);
+  object(who, where, x);
   const name = checkName(who, `${where}.name`, own(x, "name"));
   const at = `${where} "${name}"`;
   const dtype = own(x, "dtype") as DType;
@@ -151,32 +160,37 @@ export function checkValueInfo(
 
 /** Checks `{ op, name?, inputs, outputs, attrs }` and returns a clean copy. */
 export function checkNode(who: string, where: string, x: unknown): GraphNode {
-  if (!isObject(x)) fail(who, where, `expected {op, inputs, outputs, attrs}, got ${show(x)}`);
+  object(who, where, x);
   const op = checkName(who, `${where}.op`, own(x, "op"));
   const name = own(x, "name");
-  const inputs = list(who, `${where}.inputs`, own(x, "inputs"), 1024) as string[];
-  const outputs = list(who, `${where}.outputs`, own(x, "outputs"), 1024) as string[];
-  for (const s of inputs) if (s !== "") checkName(who, `${where}.inputs`, s);
-  for (const s of outputs) checkName(who, `${where}.outputs`, s);
+  // inputs may name "" (an omitted optional input); outputs may not
+  const [inputs, outputs] = ["inputs", "outputs"].map((k) =>
+    list(who, `${where}.${k}`, own(x, k), 1024).map((s) =>
+      s === "" && k[0] === "i" ? s : checkName(who, `${where}.${k}`, s),
+    ),
+  ) as [string[], string[]];
   const raw = own(x, "attrs") ?? {};
-  if (!isObject(raw)) fail(who, `${where}.attrs`, `expected an object, got ${show(raw)}`);
-  // defineProperty keeps a key such as "__proto__" a plain data property
-  const attrs: Record<string, AttrValue> = {};
-  for (const k of Object.keys(raw)) {
-    const v = raw[k];
-    const ok =
-      typeof v === "boolean" ||
-      (typeof v === "string" && v.length <= LIMITS.name) ||
-      Number.isFinite(v) ||
-      (Array.isArray(v) && v.length <= LIMITS.list && v.every((e) => Number.isFinite(e)));
-    if (!ok)
-      fail(
-        who,
-        `${where}.attrs.${k}`,
-        `expected a number, number list, string or boolean, got ${show(v)}`,
-      );
-    Object.defineProperty(attrs, k, { value: v, enumerable: true, writable: true });
-  }
+  object(who, `${where}.attrs`, raw);
+  // Object.fromEntries defines own data properties: a key such as "__proto__" stays plain data
+  const attrs = Object.fromEntries(
+    Object.entries(raw).map(([k, v]) => {
+      if (
+        !(
+          typeof v === "boolean" ||
+          (typeof v === "string" && v.length <= LIMITS.name) ||
+          Number.isFinite(v) ||
+          (Array.isArray(v) && v.length <= LIMITS.list && v.every(Number.isFinite))
+        )
+      ) {
+        fail(
+          who,
+          `${where}.attrs.${k}`,
+          `expected a number, number list, string or boolean, got ${show(v)}`,
+        );
+      }
+      return [k, v as AttrValue];
+    }),
+  );
   const n = { op, inputs, outputs, attrs };
   return name === undefined ? n : { ...n, name: checkName(who, `${where}.name`, name) };
 }
@@ -190,41 +204,42 @@ export function nodeWhere(i: number, n: GraphNode): string {
  * Checks a whole graph — every value info, node and initializer, names unique, every node input
  * defined, every output produced once, no cycle — and returns the nodes in a topological order
  * (Kahn's algorithm: a node runs once every tensor it reads exists), each with its index in
- * `g.nodes`, along with a clean copy of the graph (checked fields only).
+ * `g.nodes`, along with a clean copy of the graph (checked fields only). Each initializer's data
+ * comes from `data(info, raw, where)` (default: its `data` field, checked against dtype and
+ * shape), read from the list `tensors` (the model file's header names it "tensors").
  */
 export function checkGraph(
   who: string,
   g: Graph,
+  tensors = "initializers",
+  data = (v: ValueInfo, t: Record<string, unknown>, at: string): Arr => {
+    const d = own(t, "data") as Arr;
+    const n = count(v.shape);
+    if (!(d instanceof ARRAYS[v.dtype] && d.length === n))
+      fail(who, at, `data must be a ${ARRAYS[v.dtype].name}(${n})`);
+    return d;
+  },
 ): { graph: Graph; order: { node: GraphNode; index: number }[] } {
-  if (!isObject(g)) fail(who, "graph", `expected an object, got ${show(g)}`);
-  const inputs = list(who, "inputs", own(g, "inputs"));
-  const outputs = list(who, "outputs", own(g, "outputs"));
-  const nodes = list(who, "nodes", own(g, "nodes"), LIMITS.nodes).map((n, i) =>
-    checkNode(who, `nodes[${i}]`, n),
-  );
+  object(who, "graph", g);
+  const part = (k: string, max?: number) => list(who, k, own(g, k), max);
   // where each tensor name comes from: −1 graph input or initializer, i ≥ 0 node i
   const source = new Map<string, number>();
   const define = (name: string, by: number, where: string): void => {
     if (source.has(name)) fail(who, where, `tensor "${name}" is defined twice`);
     source.set(name, by);
   };
-  const ins = inputs.map((v, i) => {
+  const nodes = part("nodes", LIMITS.nodes).map((n, i) => checkNode(who, `nodes[${i}]`, n));
+  const inputs = part("inputs").map((v, i) => {
     const c = checkValueInfo(who, `inputs[${i}]`, v, "batch");
     define(c.name, -1, `inputs[${i}]`);
     return c;
   });
-  const inits = list(who, "initializers", own(g, "initializers")).map((t, i) => {
-    const v = checkValueInfo(who, `initializers[${i}]`, t);
-    const data = own(t as Record<string, unknown>, "data") as Arr;
-    if (!(data instanceof ARRAYS[v.dtype]) || data.length !== count(v.shape)) {
-      fail(
-        who,
-        `initializers[${i}] "${v.name}"`,
-        `data must be a ${ARRAYS[v.dtype].name}(${count(v.shape)})`,
-      );
-    }
-    define(v.name, -1, `initializers[${i}]`);
-    return { ...v, data };
+  const initializers = part(tensors).map((t, i) => {
+    const at = `${tensors}[${i}]`;
+    const v = checkValueInfo(who, at, t);
+    const d = data(v, t as Record<string, unknown>, `${at} "${v.name}"`);
+    define(v.name, -1, at);
+    return { ...v, data: d };
   });
   nodes.forEach((n, i) => {
     for (const o of n.outputs) define(o, i, nodeWhere(i, n));
@@ -236,9 +251,9 @@ export function checkGraph(
     for (const name of n.inputs) {
       const s = source.get(name);
       if (name && s === undefined) fail(who, nodeWhere(i, n), `input "${name}" is not defined`);
-      if (s !== undefined && s >= 0) {
+      if (s! >= 0) {
         pending[i]!++;
-        readers[s]!.push(i);
+        readers[s!]!.push(i);
       }
     }
   });
@@ -254,25 +269,21 @@ export function checkGraph(
     fail(who, nodeWhere(i, nodes[i]!), "is on a cycle");
   }
   const seen = new Set<string>();
-  const outs = outputs.map((o, i) => {
-    const c = checkValueInfo(who, `outputs[${i}]`, o, "any");
-    const { name } = c;
-    if (seen.has(name)) fail(who, `outputs[${i}]`, `"${name}" is listed twice`);
-    if (!((source.get(name) ?? -1) >= 0))
-      fail(who, `outputs[${i}]`, `"${name}" is produced by no node`);
-    seen.add(name);
+  const outputs = part("outputs").map((o, i) => {
+    const at = `outputs[${i}]`;
+    const c = checkValueInfo(who, at, o, "any");
+    const q = `"${c.name}"`;
+    if (seen.has(c.name)) fail(who, at, `${q} is listed twice`);
+    if (!(source.get(c.name)! >= 0)) fail(who, at, `${q} is produced by no node`);
+    seen.add(c.name);
     return c;
   });
-  const meta = own(g, "meta");
+  const meta = own(g, "meta") as Record<string, string> | undefined;
   if (
     meta !== undefined &&
     !(isObject(meta) && Object.values(meta).every((v) => typeof v === "string"))
   ) {
     fail(who, "meta", `expected strings, got ${show(meta)}`);
   }
-  const graph = { inputs: ins, outputs: outs, nodes, initializers: inits };
-  return {
-    graph: meta === undefined ? graph : { ...graph, meta: meta as Record<string, string> },
-    order,
-  };
+  return { graph: { inputs, outputs, nodes, initializers, ...(meta && { meta }) }, order };
 }
