@@ -10,4 +10,6 @@ export default defineConfig({
   target: "es2022",
   platform: "neutral",
   tsconfig: "tsconfig.json",
+  // node.ts and onnx.ts import the core by package name: one Session class across entries
+  external: ["@edgenn/runtime"],
 });

@@ -1,7 +1,7 @@
 import { defineConfig } from "tsup";
 
 export default defineConfig({
-  entry: { index: "src/index.ts", kernels: "src/kernels.ts" },
+  entry: { index: "src/index.ts", kernels: "src/kernels.ts", errors: "src/errors.ts" },
   format: ["esm", "cjs"],
   dts: { compilerOptions: { composite: false } },
   clean: true,

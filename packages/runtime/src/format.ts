@@ -12,7 +12,7 @@
  * bytes, copied only when the bytes sit at an address the typed array cannot view (a Uint8Array
  * whose byteOffset is not a multiple of 4 holding float32 data).
  */
-import { ArgumentError } from "@edgenn/tensor";
+import { ArgumentError } from "@edgenn/tensor/errors";
 import type { Graph, ValueInfo } from "./graph.js";
 import { align16 } from "./planner.js";
 import { ARRAYS, checkGraph, count, fail, object, own, show } from "./validate.js";

@@ -15,9 +15,14 @@ import {
   writeSync,
 } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { encodeModel } from "./format.js";
-import type { Graph } from "./graph.js";
-import { loadModel, type Session, type SessionOptions } from "./session.js";
+// the package's own entry (external in the build), so this entry shares the core's Session class
+import {
+  encodeModel,
+  type Graph,
+  loadModel,
+  type Session,
+  type SessionOptions,
+} from "@edgenn/runtime";
 
 /**
  * Writes a model file atomically: to `.<name>.<random>.tmp` beside `path`, fsynced, then renamed

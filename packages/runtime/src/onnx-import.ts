@@ -12,7 +12,8 @@
  *    a symbolic first dim of an input is the batch dim (−1), fixed by `batchSize` at planning.
  * Every unsupported op of the model is reported in one error.
  */
-import { ArgumentError, type DType } from "@edgenn/tensor";
+import type { DType } from "@edgenn/tensor";
+import { ArgumentError } from "@edgenn/tensor/errors";
 import type { AttrValue, Graph, GraphNode, Initializer, ValueInfo } from "./graph.js";
 import {
   decodeOnnx,

@@ -3,8 +3,10 @@
  * importer decodes the protobuf (onnx-proto.ts), maps it to the runtime's graph (onnx-import.ts)
  * and plans it like any model file.
  */
+
+// the package's own entry (external in the build), so this entry shares the core's Session class
+import { createSession, type Session, type SessionOptions } from "@edgenn/runtime";
 import { onnxToGraph } from "./onnx-import.js";
-import { createSession, type Session, type SessionOptions } from "./session.js";
 
 export { onnxToGraph } from "./onnx-import.js";
 

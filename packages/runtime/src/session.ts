@@ -10,13 +10,8 @@
  *  5. allocate the arena, prepare each node's step, run once (so the kernels' scratch exists
  *     before the first real run). `run` then copies inputs in, calls the steps and allocates nothing.
  */
-import {
-  ArgumentError,
-  type DType,
-  DTypeError,
-  OutOfMemoryError,
-  ShapeError,
-} from "@edgenn/tensor";
+import type { DType } from "@edgenn/tensor";
+import { ArgumentError, DTypeError, OutOfMemoryError, ShapeError } from "@edgenn/tensor/errors";
 import { decodeModel, encodeModel } from "./format.js";
 import type { Graph, GraphNode, ValueInfo } from "./graph.js";
 import type { Arr, Ctx, Scratch, Step, Val } from "./op-helpers.js";

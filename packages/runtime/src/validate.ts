@@ -3,7 +3,8 @@
  * model (names, dtypes, shapes, quantization parameters, attributes, graph edges) is checked here
  * before anything uses it. A failure is a ModelFormatError `who: where: what (expected X, got Y)`.
  */
-import { type DType, ModelFormatError } from "@edgenn/tensor";
+import type { DType } from "@edgenn/tensor";
+import { ModelFormatError } from "@edgenn/tensor/errors";
 import type { AttrValue, Graph, GraphNode, QuantParams, ValueInfo } from "./graph.js";
 import type { Arr } from "./op-helpers.js";
 

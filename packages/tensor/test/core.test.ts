@@ -3,6 +3,7 @@ import {
   arange,
   DisposedTensorError,
   DTypeError,
+  EdgeNNError,
   eye,
   full,
   keep,
@@ -154,5 +155,19 @@ describe("memory", () => {
     } finally {
       setLimits({ maxTensorBytes: prev });
     }
+  });
+});
+
+describe("errors", () => {
+  it("instanceof holds across copies of the error module (brand + code, not prototype)", async () => {
+    const copy = await import("../src/errors.js?copy" as string);
+    const e = new copy.ShapeError("x: bad");
+    expect(e).toBeInstanceOf(ShapeError);
+    expect(e).toBeInstanceOf(EdgeNNError);
+    expect(e).not.toBeInstanceOf(DTypeError);
+    expect(new ShapeError("y")).toBeInstanceOf(copy.ShapeError);
+    expect(new Error("plain")).not.toBeInstanceOf(EdgeNNError);
+    expect(new ArgumentError("z")).toBeInstanceOf(Error);
+    expect(new ArgumentError("z").code).toBe("E_ARGUMENT");
   });
 });
