@@ -16,50 +16,13 @@
  */
 import v8 from "node:v8";
 import vm from "node:vm";
+import { countBufferAllocations } from "@edgenn/testkit";
 import { describe, expect, it } from "vitest";
 import { createSession, type Graph, type Session } from "../src/index.js";
 import { f32, init, ints, mlp, node, randArray } from "./helpers.js";
 
 v8.setFlagsFromString("--expose-gc");
 const gc = vm.runInNewContext("gc") as () => void;
-
-const CTORS = [
-  "ArrayBuffer",
-  "SharedArrayBuffer",
-  "DataView",
-  "Float32Array",
-  "Float64Array",
-  "Int8Array",
-  "Int16Array",
-  "Int32Array",
-  "Uint8Array",
-  "Uint8ClampedArray",
-  "Uint16Array",
-  "Uint32Array",
-] as const;
-
-/** How many buffers/typed arrays `fn` constructs through the global constructors. */
-function countBuffers(fn: () => void): number {
-  const g = globalThis as unknown as Record<string, unknown>;
-  const saved = CTORS.map((n) => g[n]);
-  let count = 0;
-  CTORS.forEach((n, i) => {
-    g[n] = new Proxy(saved[i] as object, {
-      construct(target, args, newTarget) {
-        count++;
-        return Reflect.construct(target as new (...a: unknown[]) => object, args, newTarget);
-      },
-    });
-  });
-  try {
-    fn();
-  } finally {
-    CTORS.forEach((n, i) => {
-      g[n] = saved[i];
-    });
-  }
-  return count;
-}
 
 /** Bytes in V8's young generation (new space and new large-object space). */
 function young(): number {
@@ -202,14 +165,14 @@ describe("steady-state run allocates nothing (1,000 runs)", () => {
         }
         expect(extra).toBeLessThan(SLACK);
         // last: swapping the global constructors deoptimises code that reads them
-        expect(countBuffers(() => runMany(s, x, o, runs))).toBe(0);
+        expect(countBufferAllocations(() => runMany(s, x, o, runs))).toBe(0);
       }
     });
   }
 
   it("negative controls: both measurements see deliberate allocations", () => {
     const sink: unknown[] = [];
-    expect(countBuffers(() => sink.push(new Float64Array(4)))).toBe(1);
+    expect(countBufferAllocations(() => sink.push(new Float64Array(4)))).toBe(1);
     const objects = heapGrowth(() => {
       let o: unknown;
       for (let i = 0; i < RUNS; i++) o = { i, next: o };

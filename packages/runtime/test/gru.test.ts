@@ -1,3 +1,4 @@
+import { countBufferAllocations } from "@edgenn/testkit";
 /*
  * The gru and layerNorm ops: golden values derived by hand, fast-check properties against naive
  * float64 loops written here, allocation-free steady-state runs, and bad graphs rejected with a
@@ -151,10 +152,10 @@ describe("gru", () => {
       const s = createSession(gruGraph(n, 6, 5, 8, isSeq, w));
       const x = randArray(n * 6 * 5, 5);
       s.run(x);
-      expect(countBuffers(() => runMany(s, x, 100))).toBe(0);
+      expect(countBufferAllocations(() => runMany(s, x, 100))).toBe(0);
     }
     // negative control: the counter sees a buffer built on the run path
-    expect(countBuffers(() => new Float32Array(4))).toBe(1);
+    expect(countBufferAllocations(() => new Float32Array(4))).toBe(1);
   });
 
   it("bad shapes and attributes are ModelFormatErrors naming the node", () => {
@@ -269,7 +270,7 @@ describe("layerNorm", () => {
   it("a steady-state run constructs no buffer", () => {
     const s = createSession(lnGraph([4, 3, 5], -2, 1e-5, true));
     const x = randArray(60, 1);
-    expect(countBuffers(() => runMany(s, x, 100))).toBe(0);
+    expect(countBufferAllocations(() => runMany(s, x, 100))).toBe(0);
   });
 
   it("bad axis, epsilon or scale shape are ModelFormatErrors naming the node", () => {
@@ -290,42 +291,6 @@ describe("layerNorm", () => {
     );
   });
 });
-
-const CTORS = [
-  "ArrayBuffer",
-  "DataView",
-  "Float32Array",
-  "Float64Array",
-  "Int8Array",
-  "Int16Array",
-  "Int32Array",
-  "Uint8Array",
-  "Uint16Array",
-  "Uint32Array",
-] as const;
-
-/** How many buffers/typed arrays `fn` constructs through the global constructors. */
-function countBuffers(fn: () => void): number {
-  const g = globalThis as unknown as Record<string, unknown>;
-  const saved = CTORS.map((n) => g[n]);
-  let count = 0;
-  CTORS.forEach((n, i) => {
-    g[n] = new Proxy(saved[i] as object, {
-      construct(target, args, newTarget) {
-        count++;
-        return Reflect.construct(target as new (...a: unknown[]) => object, args, newTarget);
-      },
-    });
-  });
-  try {
-    fn();
-  } finally {
-    CTORS.forEach((n, i) => {
-      g[n] = saved[i];
-    });
-  }
-  return count;
-}
 
 function runMany(s: ReturnType<typeof createSession>, x: Float32Array, n: number): void {
   for (let i = 0; i < n; i++) s.run(x);

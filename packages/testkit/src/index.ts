@@ -1,3 +1,4 @@
+export * from "./alloc.js";
 export * from "./arbitraries.js";
 export * from "./conformance.js";
 export * from "./doc-examples.js";
