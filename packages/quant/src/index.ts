@@ -3,6 +3,21 @@
  * int8 kernel in `@edgenn/tensor/kernels` matches bit for bit.
  * @packageDocumentation
  */
+
+export {
+  MinMaxObserver,
+  MovingAverageMinMaxObserver,
+  type MovingAverageOptions,
+  type Observer,
+  PercentileObserver,
+  type PercentileOptions,
+} from "./observers.js";
+export {
+  type CalibrationTensor,
+  type ObserverChoice,
+  type QuantizeGraphOptions,
+  quantizeGraph,
+} from "./quantize-graph.js";
 export {
   type AddParams,
   activationRange,

@@ -29,7 +29,7 @@ const WHO = "fromOnnx";
 
 /**
  * ONNX op type → runtime op. An entry counts only while the runtime has its op (QuantizeLinear and
- * DequantizeLinear wait for int8 ops in the runtime); Constant is folded, not mapped.
+ * DequantizeLinear: per tensor, int8, see `quantAttrs`); Constant is folded, not mapped.
  */
 const OPS: Readonly<Record<string, string>> = {
   Add: "add",
@@ -198,6 +198,20 @@ function attrValue(a: OnnxAttr): AttrValue | undefined {
   return undefined;
 }
 
+/**
+ * QuantizeLinear / DequantizeLinear (x, scale, zeroPoint?) per tensor: the constant scale (float32)
+ * and zero point (int8; QuantizeLinear needs one, as without it ONNX outputs uint8) become the
+ * runtime op's attributes.
+ */
+function quantAttrs(n: OnnxNode, inits: Map<string, Initializer>, where: string) {
+  const [s, z] = [1, 2].map((i) => inits.get(n.inputs[i] ?? ""));
+  if (!(s?.dtype === "float32" && s.data.length === 1))
+    fail(WHO, where, "needs a constant float32 scale of one element (per-tensor quantization)");
+  if (z ? !(z.dtype === "int8" && z.data.length === 1) : n.op === "QuantizeLinear")
+    fail(WHO, where, "needs a constant int8 zero point of one element (uint8 is not supported)");
+  return { scale: s.data[0]!, zeroPoint: z ? z.data[0]! : 0 };
+}
+
 /** An input's or output's dtype and shape (−1 for a symbolic dim: the batch, or any in outputs). */
 function info(v: OnnxValue, where: string, isInput: boolean): ValueInfo {
   const dt = dtype(v.elem, where);
@@ -285,13 +299,14 @@ export function onnxToGraph(bytes: Uint8Array | ArrayBuffer): Graph {
     if (n.op === "BatchNormalization" && n.attrs.some((a) => a.name === "training_mode" && a.i)) {
       fail(WHO, where, "training_mode=1 is not supported (export the model in eval mode)");
     }
+    const isQuant = /^(Q|Deq)uantizeLinear$/.test(n.op);
     nodes.push({
       op: target(n.op),
       name,
-      inputs: n.op === "Dropout" ? n.inputs.slice(0, 1) : n.inputs,
+      inputs: n.op === "Dropout" || isQuant ? n.inputs.slice(0, 1) : n.inputs,
       outputs: [y],
       // fromEntries makes even a key "__proto__" a plain property
-      attrs: Object.fromEntries(attrs),
+      attrs: isQuant ? quantAttrs(n, inits, where) : Object.fromEntries(attrs),
     });
   });
 

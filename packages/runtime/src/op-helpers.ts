@@ -5,7 +5,7 @@
  * that allocates nothing.
  */
 import type { DType } from "@edgenn/tensor";
-import type { AttrValue, GraphNode } from "./graph.js";
+import type { AttrValue, GraphNode, QuantParams } from "./graph.js";
 import { fail, LIMITS, own, show } from "./validate.js";
 
 /** Any typed array a tensor lives in. */
@@ -20,6 +20,8 @@ export interface Val {
   readonly size: number;
   /** An initializer's data. */
   readonly data?: Arr | undefined;
+  /** The quantization the tensor table declares (int8 ops check it against their attributes). */
+  readonly quant?: QuantParams;
   /** The value that owns the memory this one shares (reshape, flatten, identity). */
   readonly alias?: Val | undefined;
   /** Execution step that writes it (0: model input) and the last step that reads it. */

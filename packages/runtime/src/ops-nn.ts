@@ -154,7 +154,7 @@ export const matmul: OpDef = (c) => {
  * ⌊(in + pads − span)/stride⌋ + 1 (⌈⌉ with ceil_mode, dropping a window that starts in the end
  * padding).
  */
-function window2d(c: Ctx, inH: number, inW: number, k: number[], ceil?: number) {
+export function window2d(c: Ctx, inH: number, inW: number, k: number[], ceil?: number) {
   const s = ints(c, "strides", [1, 1], 2, 1)!;
   const d = ints(c, "dilations", [1, 1], 2, 1)!;
   const mode = str(c, "auto_pad", ["NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER"]);

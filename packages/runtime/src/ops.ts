@@ -4,6 +4,14 @@
  */
 import type { OpDef } from "./op-helpers.js";
 import { binary, softmax, unary } from "./ops-elementwise.js";
+import {
+  dequantizeLinear,
+  qadd,
+  qlinearConv,
+  qlinearGemm,
+  qpool,
+  quantizeLinear,
+} from "./ops-int8.js";
 import { batchNorm, conv2d, gemm, matmul, pool } from "./ops-nn.js";
 import { gru, layerNorm } from "./ops-rnn.js";
 import { concat, flatten, identity, reduce, reshape, transpose } from "./ops-shape.js";
@@ -23,6 +31,7 @@ export const OPS: Readonly<Record<string, readonly [number, number, OpDef]>> = {
   clip: [1, 3, unary("clip")],
   concat: [1, 1024, concat],
   conv2d: [2, 3, conv2d],
+  dequantizeLinear: [1, 1, dequantizeLinear],
   dropout: [1, 3, identity],
   flatten: [1, 1, flatten],
   gemm: [2, 3, gemm],
@@ -33,6 +42,12 @@ export const OPS: Readonly<Record<string, readonly [number, number, OpDef]>> = {
   logSoftmax: [1, 1, softmax(true)],
   matmul: [2, 2, matmul],
   maxPool2d: [1, 1, pool(true)],
+  qadd: [2, 2, qadd],
+  qavgPool2d: [1, 1, qpool(false)],
+  qlinearConv: [2, 3, qlinearConv],
+  qlinearGemm: [2, 3, qlinearGemm],
+  qmaxPool2d: [1, 1, qpool(true)],
+  quantizeLinear: [1, 1, quantizeLinear],
   reshape: [1, 2, reshape],
   softmax: [1, 1, softmax(false)],
   transpose: [1, 1, transpose],

@@ -237,9 +237,19 @@ function plan(graph: Graph, options: SessionOptions, who: string, file?: ArrayBu
   const { graph: g, order } = checkGraph(who, graph);
   const vals = new Map<string, Val>();
   const make = (v: ValueInfo, first: number, data?: Arr, alias?: Val): Val => {
-    const { name, dtype, shape } = v;
+    const { name, dtype, shape, quant } = v;
     // arr and off are set once the arena is placed, before any op prepares
-    const val = { name, dtype, shape, size: count(shape), first, last: first, data, alias } as Val;
+    const val = {
+      name,
+      dtype,
+      shape,
+      quant,
+      size: count(shape),
+      first,
+      last: first,
+      data,
+      alias,
+    } as Val;
     vals.set(name, val);
     return val;
   };
