@@ -3,6 +3,21 @@ export { BatchNorm1d, BatchNorm2d, type BatchNormLayerOptions } from "./batch-no
 export { Conv2d, type Conv2dLayerOptions } from "./conv2d.js";
 export { Dropout, type DropoutLayerOptions } from "./dropout.js";
 export { exportModel, type ToGraphOptions, toGraph } from "./export.js";
+export {
+  type ConvertQatResult,
+  convertQat,
+  FakeQuantize,
+  type FakeQuantizeLayerOptions,
+  type FakeQuantizeOptions,
+  fakeQuantize,
+  fakeQuantizeWeight,
+  type PrepareQatOptions,
+  prepareQat,
+  QatConv2d,
+  QatLinear,
+  QatOutput,
+  QatSequential,
+} from "./fake-quant.js";
 export { Flatten } from "./flatten.js";
 export { GRU, type GRUOptions } from "./gru.js";
 export { type Initializer, type InitName, type InitOptions, init } from "./init.js";
