@@ -2,22 +2,29 @@
 // (and `--lr X`, `--schedule constant|cosine`, `--label-smoothing E` to change the recipe).
 // Trains on 8,000 real digits with a progress bar (loss, samples/s, ETA) and reports the test
 // accuracy on the other 2,000 after every epoch. Ctrl-C stops cleanly after the current step.
+// `--quantize` then runs the int8 pipeline (quantize.mjs) and prints float vs int8.
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
+import { dispose } from "edgenn";
+import { loadMnist } from "./data.mjs";
+import { formatTable, quantizePipeline, trainModel } from "./quantize.mjs";
 import { MODELS, train } from "./train.mjs";
 
 const USAGE = `usage: node index.mjs [--model mlp|cnn] [--epochs N] [--batch-size N] [--seed N]
-                     [--lr X] [--schedule constant|cosine] [--label-smoothing E]
+                     [--lr X] [--schedule constant|cosine] [--label-smoothing E] [--quantize]
   mlp (default): 784 → 128 ReLU → 10, SGD lr 0.1, batch 32, 3 epochs
   cnn:           Conv 8@3×3 → ReLU → MaxPool 2 → Linear 10, Adam lr 1e-3, batch 64, 3 epochs
-  ≥ 0.96 with the cnn: --model cnn --epochs 8 --lr 5e-3 --schedule cosine --label-smoothing 0.1`;
+  ≥ 0.96 with the cnn: --model cnn --epochs 8 --lr 5e-3 --schedule cosine --label-smoothing 0.1
+  --quantize: after training, quantize to int8 (256 calibration images, per-channel weights), save
+              and load both files into the runtime, print accuracy, file/arena bytes, latency`;
 
 /**
  * Parses the command line into options of `train`.
  * @param {string[]} argv - the arguments after `node index.mjs`
  * @returns {{ help: true } | { help: false, model: "mlp" | "cnn", epochs: number, batchSize: number,
- *   lr: number, schedule: "constant" | "cosine", labelSmoothing: number, seed: number }}
+ *   lr: number, schedule: "constant" | "cosine", labelSmoothing: number, seed: number,
+ *   quantize?: true }} (`quantize` only when `--quantize` is given)
  */
 export function parseOptions(argv) {
   const { values } = parseArgs({
@@ -30,6 +37,7 @@ export function parseOptions(argv) {
       schedule: { type: "string", default: "constant" },
       "label-smoothing": { type: "string", default: "0" },
       seed: { type: "string", default: "1" },
+      quantize: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -64,6 +72,7 @@ export function parseOptions(argv) {
     schedule: values.schedule,
     labelSmoothing,
     seed: int("seed", values.seed, 1),
+    ...(values.quantize && { quantize: /** @type {const} */ (true) }),
   };
 }
 
@@ -71,7 +80,8 @@ export function parseOptions(argv) {
  * Runs the demo.
  * @param {string[]} argv
  * @param {{ log?: (line: string) => void, stream?: NodeJS.WritableStream }} [io] - where lines and the bar go
- * @returns {Promise<{ testAccuracy: number, samplesPerSecond: number } | null>}
+ * @returns {Promise<{ testAccuracy: number, samplesPerSecond: number,
+ *   quantized?: ReturnType<typeof quantizePipeline> } | null>} (`quantized` with `--quantize`)
  */
 export async function main(argv, { log = console.log, stream = process.stderr } = {}) {
   const options = parseOptions(argv);
@@ -79,7 +89,7 @@ export async function main(argv, { log = console.log, stream = process.stderr } 
     log(USAGE);
     return null;
   }
-  const { model, epochs, batchSize, lr, schedule, labelSmoothing, seed } = options;
+  const { model, epochs, batchSize, lr, schedule, labelSmoothing, seed, quantize } = options;
   const extras = `${schedule === "cosine" ? " (cosine)" : ""}${labelSmoothing > 0 ? `, label smoothing ${labelSmoothing}` : ""}`;
   log(
     `edgenn MNIST demo: ${model}, ${epochs} epochs, batch ${batchSize}, lr ${lr}${extras}, seed ${seed}`,
@@ -100,39 +110,41 @@ export async function main(argv, { log = console.log, stream = process.stderr } 
   const controller = new AbortController();
   const onSigint = () => controller.abort();
   process.once("SIGINT", onSigint);
+  const trainOptions = {
+    model,
+    epochs,
+    batchSize,
+    lr,
+    schedule,
+    labelSmoothing,
+    seed,
+    signal: controller.signal,
+    onProgress: (p) => {
+      const payload = {
+        epoch: p.epoch,
+        epochs: p.epochs,
+        loss: p.loss.toFixed(4),
+        speed: Math.round(p.samplesPerSecond),
+        etaText: `${p.etaSeconds.toFixed(0)} s`,
+      };
+      if (!barOpen) {
+        bar.start(p.stepsPerEpoch, p.step, payload);
+        barOpen = true;
+      } else bar.update(p.step, payload);
+      if (p.step === p.stepsPerEpoch) {
+        bar.stop();
+        barOpen = false;
+      }
+    },
+    onEpochEnd: (e) => {
+      log(
+        `epoch ${e.epoch}/${epochs}  loss ${e.loss.toFixed(4)}  train acc ${e.accuracy?.toFixed(4)}  test acc ${e.valAccuracy?.toFixed(4)}  ${Math.round(e.samplesPerSecond)} samples/s  ${e.seconds.toFixed(1)} s`,
+      );
+    },
+  };
   try {
-    const result = await train({
-      model,
-      epochs,
-      batchSize,
-      lr,
-      schedule,
-      labelSmoothing,
-      seed,
-      signal: controller.signal,
-      onProgress: (p) => {
-        const payload = {
-          epoch: p.epoch,
-          epochs: p.epochs,
-          loss: p.loss.toFixed(4),
-          speed: Math.round(p.samplesPerSecond),
-          etaText: `${p.etaSeconds.toFixed(0)} s`,
-        };
-        if (!barOpen) {
-          bar.start(p.stepsPerEpoch, p.step, payload);
-          barOpen = true;
-        } else bar.update(p.step, payload);
-        if (p.step === p.stepsPerEpoch) {
-          bar.stop();
-          barOpen = false;
-        }
-      },
-      onEpochEnd: (e) => {
-        log(
-          `epoch ${e.epoch}/${epochs}  loss ${e.loss.toFixed(4)}  train acc ${e.accuracy?.toFixed(4)}  test acc ${e.valAccuracy?.toFixed(4)}  ${Math.round(e.samplesPerSecond)} samples/s  ${e.seconds.toFixed(1)} s`,
-        );
-      },
-    });
+    if (quantize) return await trainAndQuantize(trainOptions, log);
+    const result = await train(trainOptions);
     if (barOpen) bar.stop();
     const { history, testAccuracy, samplesPerSecond, seconds } = result;
     if (history.stoppedBy === "aborted") log(`stopped after ${history.epochs.length} epochs`);
@@ -143,6 +155,45 @@ export async function main(argv, { log = console.log, stream = process.stderr } 
   } finally {
     if (barOpen) bar.stop();
     process.off("SIGINT", onSigint);
+  }
+}
+
+/**
+ * `--quantize`: trains like `train` but keeps the model, then runs the int8 pipeline and prints the
+ * float vs int8 table.
+ * @param {Parameters<typeof trainModel>[0]} options - `trainModel`'s options without `data`
+ * @param {(line: string) => void} log
+ */
+async function trainAndQuantize(options, log) {
+  const data = loadMnist({ shape: MODELS[options.model].shape });
+  let model;
+  try {
+    const trained = await trainModel({ ...options, data });
+    model = trained.model;
+    const { history, seconds } = trained;
+    const n = data.train.x.shape[0];
+    const testAccuracy = history.epochs.at(-1)?.valAccuracy ?? Number.NaN;
+    const trainSeconds = history.epochs.reduce((s, e) => s + n / e.samplesPerSecond, 0);
+    const samplesPerSecond = (history.epochs.length * n) / trainSeconds;
+    if (history.stoppedBy === "aborted") log(`stopped after ${history.epochs.length} epochs`);
+    log(
+      `final test accuracy ${testAccuracy.toFixed(4)}; training speed ${Math.round(samplesPerSecond)} samples/s; ${seconds.toFixed(1)} s in all`,
+    );
+    const quantized = quantizePipeline({
+      model,
+      inputShape: options.model === "mlp" ? [-1, 784] : [-1, 1, 28, 28],
+      trainX: data.train.x,
+      testX: data.test.x,
+      testY: data.test.y,
+    });
+    log(
+      `int8 (static, per-channel weights, 256 calibration images; quantized in ${quantized.quantizeSeconds.toFixed(2)} s), both files loaded into the runtime; test accuracy on the 2,000 test images, batch-1 latency the median of 501 runs:`,
+    );
+    for (const line of formatTable(quantized)) log(line);
+    return { testAccuracy, samplesPerSecond, quantized };
+  } finally {
+    model?.dispose();
+    dispose([data.train.x, data.train.y, data.test.x, data.test.y]);
   }
 }
 

@@ -1,4 +1,5 @@
 import { Linear, Module, Sequential, toGraph } from "@edgenn/nn";
+import { QuantizedModel } from "@edgenn/quant";
 import { encodeModel, type Graph } from "@edgenn/runtime";
 import { ArgumentError } from "@edgenn/tensor";
 
@@ -21,8 +22,10 @@ function firstLayer(m: Module): Module {
 
 /**
  * The deployable model file of a trained `nn` model (its inference form: BatchNorm folded into the
- * layer before it, Dropout removed) or of a runtime `Graph`. Load it with `loadModel`.
- * @param model - an `nn.Module` (e.g. `nn.Sequential`) or a `Graph`
+ * layer before it, Dropout removed), of a `QuantizedModel` (its int8 graph) or of a runtime
+ * `Graph`. Load it with `loadModel`.
+ * @param model - an `nn.Module` (e.g. `nn.Sequential`), a `QuantizedModel` (from `quantize`) or a
+ *   `Graph`
  * @param options - `inputShape` (required unless the model starts with a `Linear`), input/output names
  * @returns the file's bytes (magic `ENN1`), owned by the caller
  * @throws {ArgumentError} for a layer without an inference form, or a missing `inputShape`
@@ -31,7 +34,11 @@ function firstLayer(m: Module): Module {
  * const session = loadModel(saveModel(model));
  * session.run(new Float32Array(4)).shape; // [1, 3]
  */
-export function saveModel(model: Module | Graph, options: SaveModelOptions = {}): Uint8Array {
+export function saveModel(
+  model: Module | Graph | QuantizedModel,
+  options: SaveModelOptions = {},
+): Uint8Array {
+  if (model instanceof QuantizedModel) return model.toBytes();
   if (!(model instanceof Module)) return encodeModel(model);
   let inputShape = options.inputShape;
   if (inputShape === undefined) {

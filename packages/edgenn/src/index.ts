@@ -10,6 +10,14 @@ export * as nn from "@edgenn/nn";
 export { evaluate, fit, predict, toGraph } from "@edgenn/nn";
 export * as optim from "@edgenn/optim";
 export {
+  type QuantizationReport,
+  type QuantizationReportOptions,
+  QuantizedModel,
+  type QuantizeOptions,
+  quantizationReport,
+  quantize,
+} from "@edgenn/quant";
+export {
   decodeModel,
   type Graph,
   type GraphNode,

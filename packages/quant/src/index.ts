@@ -13,6 +13,13 @@ export {
   type PercentileOptions,
 } from "./observers.js";
 export {
+  QuantizedModel,
+  type QuantizedPredictOptions,
+  type QuantizeOptions,
+  quantize,
+  type SampleTensor,
+} from "./quantize.js";
+export {
   type CalibrationTensor,
   type ObserverChoice,
   type QuantizeGraphOptions,
@@ -49,3 +56,10 @@ export {
   saturatingRoundingDoublingHighMul,
   wrapInt32,
 } from "./reference.js";
+export {
+  type LayerSqnr,
+  type ModelFigures,
+  type QuantizationReport,
+  type QuantizationReportOptions,
+  quantizationReport,
+} from "./report.js";

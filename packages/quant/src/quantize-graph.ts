@@ -55,7 +55,12 @@ export interface QuantizeGraphOptions {
    * Calibration inputs for the graph's one float32 input: samples stacked along the first dim, as a
    * Float32Array (a whole number of samples) or a Tensor-like (`shape`, `dataSync`).
    */
-  readonly calibration: Float32Array | CalibrationTensor;
+  readonly calibration?: Float32Array | CalibrationTensor;
+  /**
+   * Activation ranges by graph value name, instead of `calibration` (e.g. the ranges `convertQat`
+   * learned during quantization-aware training). A value without a range stays float32.
+   */
+  readonly ranges?: ReadonlyMap<string, readonly [number, number]>;
   /**
    * The range observer of every activation (default "minmax"): `MinMaxObserver`,
    * `MovingAverageMinMaxObserver` ("moving-average"), `PercentileObserver` ("percentile"), or a
@@ -151,6 +156,32 @@ interface Calibration {
   readonly shapes: Map<string, readonly number[]>;
 }
 
+/** The float graph with every float value of known rank exposed as an output. */
+function exposeAll(g: Graph, order: readonly GraphNode[]): { graph: Graph; exposed: string[] } {
+  const ranks = floatRanks(g, order);
+  const isOutput = new Set(g.outputs.map((o) => o.name));
+  const exposed = order.flatMap((n) => n.outputs.filter((o) => ranks.has(o) && !isOutput.has(o)));
+  const outputs = [
+    ...g.outputs,
+    ...exposed.map((name) => ({
+      name,
+      dtype: "float32" as const,
+      shape: new Array<number>(ranks.get(name)!).fill(-1),
+    })),
+  ];
+  return { graph: { ...g, outputs }, exposed };
+}
+
+/** Shapes of every exposed value (batch 1), read off a session that is planned but never run. */
+function shapesOf(g: Graph, order: readonly GraphNode[]): Map<string, readonly number[]> {
+  const session = createSession(exposeAll(g, order).graph, { batchSize: 1 });
+  const shapes = new Map<string, readonly number[]>([
+    [g.inputs[0]!.name, session.inputs[0]!.shape],
+  ]);
+  for (const o of session.outputs) shapes.set(o.name, o.shape);
+  return shapes;
+}
+
 /** Runs the float graph over the calibration samples, observing every exposed value. */
 function calibrate(
   g: Graph,
@@ -192,18 +223,7 @@ function calibrate(
       `calibration must hold a whole number of ${fixed ? `batches of ${fixed}` : "samples"} of ${per} values for input "${input.name}" (got ${data.length} values)`,
     );
   }
-  // every float value with a known rank becomes an output of the calibration graph
-  const ranks = floatRanks(g, order);
-  const isOutput = new Set(g.outputs.map((o) => o.name));
-  const exposed = order.flatMap((n) => n.outputs.filter((o) => ranks.has(o) && !isOutput.has(o)));
-  const outputs = [
-    ...g.outputs,
-    ...exposed.map((name) => ({
-      name,
-      dtype: "float32" as const,
-      shape: new Array<number>(ranks.get(name)!).fill(-1),
-    })),
-  ];
+  const { graph, exposed } = exposeAll(g, order);
   const watched = [
     ...g.outputs.filter((o) => o.dtype === "float32").map((o) => o.name),
     ...exposed,
@@ -211,7 +231,6 @@ function calibrate(
   const observers = new Map(watched.map((name) => [name, makeObserver(observer)]));
   const inObserver = makeObserver(observer);
   const shapes = new Map<string, readonly number[]>();
-  const graph: Graph = { ...g, outputs };
   const batch = fixed || Math.min(batchSize, samples);
   let session = createSession(graph, { batchSize: batch });
   shapes.set(input.name, session.inputs[0]!.shape);
@@ -250,13 +269,35 @@ function calibrate(
  * q.nodes.map((n) => n.op); // ["quantizeLinear", "qlinearGemm", "dequantizeLinear"]
  */
 export function quantizeGraph(graph: Graph, options: QuantizeGraphOptions): Graph {
-  if (options === null || typeof options !== "object" || options.calibration === undefined) {
-    fail("options with calibration data are required (dynamic quantization is not supported yet)");
+  if (
+    options === null ||
+    typeof options !== "object" ||
+    (options.calibration === undefined) === (options.ranges === undefined)
+  ) {
+    fail("options need exactly one of calibration data or ranges");
   }
   const { perChannel = true } = options;
   if (typeof perChannel !== "boolean") fail(`perChannel must be a boolean (got ${perChannel})`);
   createSession(graph); // checks the graph (ModelFormatError) before anything else
   const order = topoSort(graph);
+  if (options.ranges !== undefined) {
+    const ranges = new Map<string, [number, number]>();
+    for (const [name, r] of options.ranges) {
+      if (
+        !(
+          Array.isArray(r) &&
+          r.length === 2 &&
+          Number.isFinite(r[0]) &&
+          Number.isFinite(r[1]) &&
+          r[0] <= r[1]
+        )
+      ) {
+        fail(`ranges: "${name}" must be [min, max] with finite min ≤ max (got ${String(r)})`);
+      }
+      ranges.set(name, [r[0], r[1]]);
+    }
+    return convert(graph, order, ranges, shapesOf(graph, order), perChannel);
+  }
   const { ranges, shapes } = calibrate(graph, order, options);
   return convert(graph, order, ranges, shapes, perChannel);
 }

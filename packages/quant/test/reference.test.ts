@@ -1,9 +1,3 @@
-/*
- * The reference quantizer against hand-computed values, and every int8 kernel of
- * `@edgenn/tensor/kernels` against the reference, exactly (error budget 0).
- */
-import { fileURLToPath } from "node:url";
-import * as quant from "@edgenn/quant";
 import {
   activationRange,
   chooseQuantParams,
@@ -31,7 +25,6 @@ import {
 import { ArgumentError, type Conv2dParams, type Pool2dParams, ShapeError } from "@edgenn/tensor";
 import type { Conv2dDims, Pool2dDims } from "@edgenn/tensor/kernels";
 import * as k from "@edgenn/tensor/kernels";
-import { collectDocExamples, runDocExample } from "@edgenn/testkit";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 
@@ -108,16 +101,6 @@ function biases(n: number, next: () => number): Int32Array {
 function toKernelRequant(rq: RequantParams): k.Int8Requant {
   return rq;
 }
-
-describe("TSDoc @example blocks run and print what they say", () => {
-  const examples = collectDocExamples(fileURLToPath(new URL("../src", import.meta.url)));
-  it("finds examples", () => expect(examples.length).toBeGreaterThan(15));
-  for (const ex of examples) {
-    it(`${ex.file}:${ex.line}`, () => {
-      expect(runDocExample(ex, { ...quant })).toBeGreaterThanOrEqual(0);
-    });
-  }
-});
 
 describe("fixed-point arithmetic: golden values", () => {
   it("quantizeMultiplier (TFLite QuantizeMultiplier)", () => {
