@@ -16,6 +16,7 @@ export {
   type QuantizeOptions,
   quantizationReport,
   quantize,
+  quantizeGraph,
 } from "@edgenn/quant";
 export {
   decodeModel,
