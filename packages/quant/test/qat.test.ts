@@ -1,7 +1,7 @@
+import * as nn from "@edgenn/nn";
 import {
   convertQat,
   crossEntropy,
-  fit,
   Linear,
   prepareQat,
   ReLU,
@@ -63,7 +63,7 @@ describe("quantization-aware training", () => {
       new ReLU(),
       new Linear(h, k, { seed: 2 }),
     );
-    await fit(
+    await nn.fit(
       model,
       { x: xt, y: yt },
       {
@@ -99,7 +99,7 @@ describe("quantization-aware training", () => {
 
     const qat = prepareQat(model);
     qat.train();
-    await fit(
+    await nn.fit(
       qat,
       { x: xt, y: yt },
       {

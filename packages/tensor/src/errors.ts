@@ -21,10 +21,16 @@ export class EdgeNNError extends Error {
     Object.defineProperty(this, BRAND, { value: true });
   }
 
-  static override [Symbol.hasInstance](this: { readonly CODE: string | undefined }, v: unknown): boolean {
+  static override [Symbol.hasInstance](
+    this: { readonly CODE: string | undefined },
+    v: unknown,
+  ): boolean {
     if (typeof v !== "object" || v === null || (v as Record<symbol, unknown>)[BRAND] !== true)
       return false;
-    return this.CODE === undefined || (v as EdgeNNError).code === this.CODE;
+    // `this` is the class being tested (a subclass inherits this method), so it must not be EdgeNNError
+    // biome-ignore lint/complexity/noThisInStatic: deliberate, see above
+    const code = this.CODE;
+    return code === undefined || (v as EdgeNNError).code === code;
   }
 }
 
