@@ -47,6 +47,7 @@ export {
   setLeakReporting,
   setLimits,
   setRecorder,
+  type Tree,
   tidy,
   type VJP,
 } from "./engine.js";

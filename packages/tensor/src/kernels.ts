@@ -57,4 +57,4 @@ export {
   type Pool2dDims,
 } from "./kernels/pool.js";
 export { reduce } from "./kernels/reduce.js";
-export { coalesce, forEachRow } from "./kernels/strided.js";
+export { coalesce, forEachRow, type RowFn } from "./kernels/strided.js";
