@@ -9,7 +9,9 @@
  *    statistics) are dropped when nothing reads them, refused otherwise; Dropout keeps only its data
  *    input (inference: the identity);
  *  - graph inputs that have an initializer are constants (older exporters list weights as inputs);
- *    a symbolic first dim of an input is the batch dim (−1), fixed by `batchSize` at planning.
+ *    a symbolic first dim of an input is the batch dim (−1), fixed by `batchSize` at planning;
+ *  - QuantizeLinear/DequantizeLinear/QLinearMatMul/QLinearConv (int8 only): their constant scales
+ *    and zero points become attributes; QLinearMatMul's weights [K, N] are transposed to [N, K].
  * Every unsupported op of the model is reported in one error.
  */
 import type { DType } from "@edgenn/tensor";
@@ -29,7 +31,8 @@ const WHO = "fromOnnx";
 
 /**
  * ONNX op type → runtime op. An entry counts only while the runtime has its op (QuantizeLinear and
- * DequantizeLinear: per tensor, int8, see `quantAttrs`); Constant is folded, not mapped.
+ * DequantizeLinear: per tensor, int8, see `quantAttrs`; QLinearMatMul and QLinearConv: int8, see
+ * `qlinear`); Constant is folded, not mapped.
  */
 const OPS: Readonly<Record<string, string>> = {
   Add: "add",
@@ -52,6 +55,8 @@ const OPS: Readonly<Record<string, string>> = {
   MatMul: "matmul",
   MaxPool: "maxPool2d",
   Mul: "mul",
+  QLinearConv: "qlinearConv",
+  QLinearMatMul: "qlinearGemm",
   QuantizeLinear: "quantizeLinear",
   ReduceMax: "max",
   ReduceMean: "mean",
@@ -199,17 +204,103 @@ function attrValue(a: OnnxAttr): AttrValue | undefined {
 }
 
 /**
+ * The constant per-tensor scale (input `i`, float32, one element) and int8 zero point (input
+ * `i + 1`, one element; 0 when absent unless `needZp`) of node `n`; `label` names the pair.
+ */
+function scalePoint(
+  n: OnnxNode,
+  inits: Map<string, Initializer>,
+  where: string,
+  i: number,
+  needZp: boolean,
+  label = "",
+) {
+  const [s, z] = [i, i + 1].map((j) => inits.get(n.inputs[j] ?? ""));
+  if (!(s?.dtype === "float32" && s.data.length === 1))
+    fail(
+      WHO,
+      where,
+      `needs a constant float32 scale of one element${label} (per-tensor quantization)`,
+    );
+  if (z ? !(z.dtype === "int8" && z.data.length === 1) : needZp)
+    fail(
+      WHO,
+      where,
+      `needs a constant int8 zero point of one element${label} (uint8 is not supported)`,
+    );
+  return { scale: s.data[0]!, zeroPoint: z ? z.data[0]! : 0 };
+}
+
+/**
  * QuantizeLinear / DequantizeLinear (x, scale, zeroPoint?) per tensor: the constant scale (float32)
  * and zero point (int8; QuantizeLinear needs one, as without it ONNX outputs uint8) become the
  * runtime op's attributes.
  */
 function quantAttrs(n: OnnxNode, inits: Map<string, Initializer>, where: string) {
-  const [s, z] = [1, 2].map((i) => inits.get(n.inputs[i] ?? ""));
-  if (!(s?.dtype === "float32" && s.data.length === 1))
-    fail(WHO, where, "needs a constant float32 scale of one element (per-tensor quantization)");
-  if (z ? !(z.dtype === "int8" && z.data.length === 1) : n.op === "QuantizeLinear")
-    fail(WHO, where, "needs a constant int8 zero point of one element (uint8 is not supported)");
-  return { scale: s.data[0]!, zeroPoint: z ? z.data[0]! : 0 };
+  return scalePoint(n, inits, where, 1, n.op === "QuantizeLinear");
+}
+
+/**
+ * QLinearMatMul (a, a_scale, a_zero_point, b, b_scale, b_zero_point, y_scale, y_zero_point) and
+ * QLinearConv (x, x_scale, x_zero_point, w, w_scale, w_zero_point, y_scale, y_zero_point, B?) with
+ * int8 activations and constant int8 weights (zero point 0; scale per tensor or per output
+ * channel) → qlinearGemm / qlinearConv: the runtime op's inputs (QLinearMatMul's b [K, N] becomes
+ * a new initializer [N, K], named by `rename`) and quantization attributes.
+ */
+function qlinear(
+  n: OnnxNode,
+  inits: Map<string, Initializer>,
+  where: string,
+  rename: (name: string) => string,
+): { inputs: string[]; attrs: Record<string, AttrValue> } {
+  const isConv = n.op === "QLinearConv";
+  const x = scalePoint(n, inits, where, 1, true, " for the input");
+  const y = scalePoint(n, inits, where, 6, true, " for the output");
+  const w = inits.get(n.inputs[3] ?? "");
+  const rank = isConv ? 4 : 2;
+  if (!(w?.dtype === "int8" && w.shape.length === rank)) {
+    fail(
+      WHO,
+      where,
+      `needs constant int8 ${rank}-D weights (input 3)${w ? `, got ${w.dtype} [${w.shape}]` : ""}${w?.dtype === "uint8" ? " (uint8 is not supported)" : ""}`,
+    );
+  }
+  // output channels: QLinearConv's w [M, C/g, kH, kW], QLinearMatMul's b [K, N]
+  const m = w.shape[isConv ? 0 : 1]!;
+  const [s, z] = [4, 5].map((j) => inits.get(n.inputs[j] ?? ""));
+  if (!(s?.dtype === "float32" && (s.data.length === 1 || s.data.length === m)))
+    fail(WHO, where, `needs a constant float32 weight scale (input 4) of 1 or ${m} elements`);
+  if (z && !(z.dtype === "int8" && (z.data.length === 1 || z.data.length === m)))
+    fail(
+      WHO,
+      where,
+      `needs an int8 weight zero point (input 5) of 1 or ${m} elements, got ${z.dtype} [${z.shape}]`,
+    );
+  if (z?.data.some((v) => v !== 0))
+    fail(WHO, where, "weight zero point (input 5) must be 0 (symmetric int8 weights)");
+  const wScales = Array.from({ length: m }, (_, j) => s.data[s.data.length === 1 ? 0 : j]!);
+  const attrs = {
+    xScale: x.scale,
+    xZeroPoint: x.zeroPoint,
+    wScales,
+    yScale: y.scale,
+    yZeroPoint: y.zeroPoint,
+    activation: "none",
+  };
+  if (isConv) {
+    const b = n.inputs[8] ?? "";
+    const bias = inits.get(b);
+    if (b && bias?.dtype !== "int32")
+      fail(WHO, where, `bias (input 8) "${b}" must be a constant int32 tensor`);
+    return { inputs: [n.inputs[0]!, w.name, ...(b ? [b] : [])], attrs };
+  }
+  // b [K, N] → the runtime's weights [N, K]
+  const [k] = w.shape as [number, number];
+  const wt = new Int8Array(m * k);
+  for (let p = 0; p < k; p++) for (let j = 0; j < m; j++) wt[j * k + p] = w.data[p * m + j]!;
+  const name = rename(`${w.name}_transposed`);
+  inits.set(name, { name, dtype: "int8", shape: [m, k], data: wt });
+  return { inputs: [n.inputs[0]!, name], attrs };
 }
 
 /** An input's or output's dtype and shape (−1 for a symbolic dim: the batch, or any in outputs). */
@@ -272,6 +363,16 @@ export function onnxToGraph(bytes: Uint8Array | ArrayBuffer): Graph {
   const read = new Set(g.outputs.map((o) => o.name));
   for (const n of g.nodes) for (const i of n.inputs) read.add(i);
 
+  // every name in use, for the initializers the importer makes
+  const names = new Set([...read, ...inits.keys(), ...g.inputs.map((v) => v.name)]);
+  for (const n of g.nodes) for (const o of n.outputs) names.add(o);
+  const rename = (base: string) => {
+    let name = base;
+    for (let i = 1; names.has(name); i++) name = `${base}_${i}`;
+    names.add(name);
+    return name;
+  };
+
   const nodes: GraphNode[] = [];
   g.nodes.forEach((n, index) => {
     const name = n.name || `${n.op}_${index}`;
@@ -298,6 +399,17 @@ export function onnxToGraph(bytes: Uint8Array | ArrayBuffer): Graph {
     }
     if (n.op === "BatchNormalization" && n.attrs.some((a) => a.name === "training_mode" && a.i)) {
       fail(WHO, where, "training_mode=1 is not supported (export the model in eval mode)");
+    }
+    if (n.op === "QLinearMatMul" || n.op === "QLinearConv") {
+      const q = qlinear(n, inits, where, rename);
+      nodes.push({
+        op: target(n.op),
+        name,
+        inputs: q.inputs,
+        outputs: [y],
+        attrs: { ...Object.fromEntries(attrs), ...q.attrs },
+      });
+      return;
     }
     const isQuant = /^(Q|Deq)uantizeLinear$/.test(n.op);
     nodes.push({

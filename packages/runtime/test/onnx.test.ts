@@ -659,15 +659,16 @@ describe("fromOnnx: errors", () => {
       nd("Relu", ["l"], "r"),
       { ...nd("Gelu", ["r"], "g"), domain: "com.microsoft" },
       nd("LSTM", ["g"], "l2"),
-      nd("QLinearMatMul", ["l2"], "y"),
+      nd("ConvInteger", ["l2"], "y"),
     ];
     const f = () => fromOnnx(relu({ nodes }));
     expect(f).toThrow(ModelFormatError);
     expect(f).toThrow(
-      /unsupported ops LSTM, com\.microsoft\.Gelu, QLinearMatMul \(supported: .*Gemm/,
+      /unsupported ops LSTM, com\.microsoft\.Gelu, ConvInteger \(supported: .*Gemm/,
     );
-    // QLinearConv and the integer ops are not mapped yet (QuantizeLinear/DequantizeLinear are)
-    for (const op of ["QLinearConv", "MatMulInteger", "ConvInteger"]) {
+    // the integer ops are not mapped yet (QuantizeLinear, DequantizeLinear, QLinearMatMul and
+    // QLinearConv are)
+    for (const op of ["MatMulInteger", "ConvInteger", "DynamicQuantizeLinear"]) {
       expect(() => fromOnnx(relu({ nodes: [nd(op, ["x"], "y")] }))).toThrow(
         `unsupported ops ${op} `,
       );
