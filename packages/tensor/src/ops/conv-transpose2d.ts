@@ -1,14 +1,13 @@
 import type { Conv2dParams } from "../backend.js";
-import { ArgumentError, ShapeError } from "../errors.js";
-import { asTensor, checkDType, compose, FLOAT } from "../op-helpers.js";
-import { describe, fmt } from "../shape.js";
+import { ShapeError } from "../errors.js";
+import { compose } from "../op-helpers.js";
+import { fmt } from "../shape.js";
 import type { Tensor } from "../tensor.js";
 import { add } from "./add.js";
 import {
   checkBias,
-  checkOptions,
-  checkRank4,
   conv2dBackpropInputPrimitive,
+  convOperands,
   type Padding,
   type Pair,
   resolvePadding,
@@ -66,19 +65,9 @@ function convTranspose2dImpl(
   options: ConvTranspose2dOptions,
 ): Tensor {
   const op = "convTranspose2d";
-  const xt = asTensor(op, x, "x");
-  const wt = asTensor(op, w, "w");
-  checkDType(op, xt, FLOAT, "x");
-  checkDType(op, wt, FLOAT, "w");
-  checkRank4(op, xt, "x", "[N, C, H, W]");
-  checkRank4(op, wt, "w", "[inC, outC/groups, kH, kW]");
-  checkOptions(op, options);
+  const { xt, wt, groups } = convOperands(op, x, w, options, "[inC, outC/groups, kH, kW]");
   const [n, c, h, wd] = xt.shape as [number, number, number, number];
   const [wc, og, kh, kw] = wt.shape as [number, number, number, number];
-  const groups = options.groups ?? 1;
-  if (typeof groups !== "number" || !Number.isInteger(groups) || groups < 1) {
-    throw new ArgumentError(`${op}: groups must be an integer ≥ 1 (got ${describe(groups)})`);
-  }
   if (wc !== c) {
     throw new ShapeError(
       `${op}: weight channels do not match the input (expected w[0] == inC = ${c}, got x ${fmt(xt.shape)}, w ${fmt(wt.shape)})`,

@@ -232,6 +232,31 @@ export function conv2d(
   return compose(() => conv2dImpl(x, w, bias, options));
 }
 
+/**
+ * @internal The checks conv2d and convTranspose2d share: float32 rank-4 `x` and `w` (`wLayout` names
+ * the weight layout in messages), valid options, and `groups` an integer ≥ 1.
+ */
+export function convOperands(
+  op: string,
+  x: Tensor,
+  w: Tensor,
+  options: { readonly groups?: number },
+  wLayout: string,
+): { xt: Tensor; wt: Tensor; groups: number } {
+  const xt = asTensor(op, x, "x");
+  const wt = asTensor(op, w, "w");
+  checkDType(op, xt, FLOAT, "x");
+  checkDType(op, wt, FLOAT, "w");
+  checkRank4(op, xt, "x", "[N, C, H, W]");
+  checkRank4(op, wt, "w", wLayout);
+  checkOptions(op, options);
+  const groups = options.groups ?? 1;
+  if (typeof groups !== "number" || !Number.isInteger(groups) || groups < 1) {
+    throw new ArgumentError(`${op}: groups must be an integer ≥ 1 (got ${describe(groups)})`);
+  }
+  return { xt, wt, groups };
+}
+
 function conv2dImpl(
   x: Tensor,
   w: Tensor,
@@ -239,19 +264,9 @@ function conv2dImpl(
   options: Conv2dOptions,
 ): Tensor {
   const op = "conv2d";
-  const xt = asTensor(op, x, "x");
-  const wt = asTensor(op, w, "w");
-  checkDType(op, xt, FLOAT, "x");
-  checkDType(op, wt, FLOAT, "w");
-  checkRank4(op, xt, "x", "[N, C, H, W]");
-  checkRank4(op, wt, "w", "[outC, inC/groups, kH, kW]");
-  checkOptions(op, options);
+  const { xt, wt, groups } = convOperands(op, x, w, options, "[outC, inC/groups, kH, kW]");
   const [n, c, h, wd] = xt.shape as [number, number, number, number];
   const [o, cg, kh, kw] = wt.shape as [number, number, number, number];
-  const groups = options.groups ?? 1;
-  if (typeof groups !== "number" || !Number.isInteger(groups) || groups < 1) {
-    throw new ArgumentError(`${op}: groups must be an integer ≥ 1 (got ${describe(groups)})`);
-  }
   if (c % groups !== 0 || o % groups !== 0) {
     throw new ShapeError(
       `${op}: channels must divide by groups (expected inC and outC multiples of ${groups}, got x ${fmt(xt.shape)}, w ${fmt(wt.shape)})`,
