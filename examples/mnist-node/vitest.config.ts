@@ -3,5 +3,9 @@ import { defineProject } from "vitest/config";
 export default defineProject({
   ssr: { resolve: { conditions: ["@edgenn/source"] } },
   resolve: { conditions: ["@edgenn/source"] },
-  test: { name: "example-mnist-node", include: ["test/**/*.test.ts"] },
+  test: {
+    setupFiles: ["../../vitest.setup.ts"],
+    name: "example-mnist-node",
+    include: ["test/**/*.test.ts"],
+  },
 });

@@ -3,5 +3,9 @@ import { defineProject } from "vitest/config";
 export default defineProject({
   ssr: { resolve: { conditions: ["@edgenn/source"] } },
   resolve: { conditions: ["@edgenn/source"] },
-  test: { name: "optim", include: ["test/**/*.test.ts"] },
+  test: {
+    setupFiles: ["../../vitest.setup.ts"],
+    name: "optim",
+    include: ["test/**/*.test.ts"],
+  },
 });

@@ -37,6 +37,7 @@ import {
   tidy,
   transpose,
 } from "@edgenn/tensor";
+import { symmetricWeightScale } from "@edgenn/tensor/kernels";
 import { ReLU } from "./activations.js";
 import { BatchNorm1d, BatchNorm2d } from "./batch-norm.js";
 import { Conv2d } from "./conv2d.js";
@@ -296,7 +297,7 @@ export class FakeQuantize extends Module {
 
 /**
  * Per-output-channel symmetric fake quantization of a weight (axis 0, range ±127, zero point 0,
- * scale_c = max|w_c|/127 in float32, 1 for an all-zero channel), as `quantizeWeightsPerChannel`.
+ * scale_c = `symmetricWeightScale(max|w_c|)`), as `quantizeWeightsPerChannel`.
  * @param w - float32 weight, output channels first
  * @returns a new float32 tensor owned by the caller; gradient 1 everywhere (nothing saturates)
  * @example
@@ -311,8 +312,7 @@ export function fakeQuantizeWeight(w: Tensor): Tensor {
     for (let o = 0; o < c; o++) {
       let m = 0;
       for (let i = o * per; i < (o + 1) * per; i++) m = Math.max(m, Math.abs(d[i]!));
-      const v = Math.fround(m / 127);
-      s[o] = v === 0 ? 1 : v;
+      s[o] = symmetricWeightScale(m);
     }
     return s;
   });

@@ -88,6 +88,16 @@ export function roundHalfToEven(v: number): number {
   return f % 2 === 0 ? f : f + 1;
 }
 
+const F32 = new Float32Array(1);
+const F32_BITS = new Uint32Array(F32.buffer);
+
+/** The next float32 above a positive float32 `x` (steps through subnormals one unit at a time). */
+function nextUpF32(x: number): number {
+  F32[0] = x;
+  F32_BITS[0] = F32_BITS[0]! + 1;
+  return F32[0];
+}
+
 function clamp(v: number, lo: number, hi: number): number {
   return Math.min(Math.max(v, lo), hi);
 }
@@ -254,6 +264,9 @@ export function chooseQuantParams(min: number, max: number, qmin = -128, qmax = 
   if (lo === hi) return { scale: 1, zeroPoint: 0 };
   let scale = Math.fround((hi - lo) / (qmax - qmin));
   if (scale === 0) scale = 2 ** -149; // the smallest float32 (a range below float32 resolution)
+  // Among subnormals float32 rounding can leave the scale so coarse that the range no longer fits
+  // in qmax − qmin steps; step up until it does (never taken for normal scales).
+  while (Math.fround((hi - lo) / scale) > qmax - qmin) scale = nextUpF32(scale);
   const fromMin = qmin - lo / scale;
   const fromMax = qmax - hi / scale;
   const errMin = Math.abs(qmin) + Math.abs(lo / scale);
@@ -342,7 +355,7 @@ export function dequantizeTensor(
 
 /**
  * Symmetric int8 weights per output channel (axis 0): scale_c = float32(max|w_c| / 127) (1 for an
- * all-zero channel), q = clamp(roundHalfToEven(w/scale_c), −127, 127), zero point 0.
+ * all-zero channel; for subnormal ranges, the next float32 up that keeps max|w_c| within ±127), q = clamp(roundHalfToEven(w/scale_c), −127, 127), zero point 0.
  * @param w - real weights, `channels` equal rows (e.g. [outC, K] or [outC, inC/g, kH, kW])
  * @param channels - output channels
  * @returns new `{ q, scales }`
@@ -366,7 +379,9 @@ export function quantizeWeightsPerChannel(
     let maxAbs = 0;
     for (let i = c * per; i < (c + 1) * per; i++) maxAbs = Math.max(maxAbs, Math.abs(w[i]!));
     let s = Math.fround(maxAbs / 127);
-    if (s === 0) s = 1;
+    if (s === 0) s = maxAbs === 0 ? 1 : 2 ** -149;
+    // subnormal scales are coarse: step up until max|w| lands on ±127, not beyond it
+    while (roundHalfToEven(Math.fround(maxAbs / s)) > 127) s = nextUpF32(s);
     scales[c] = s;
     for (let i = c * per; i < (c + 1) * per; i++) q[i] = quantizeValue(w[i]!, s, 0, -127, 127);
   }

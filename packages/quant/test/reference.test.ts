@@ -206,6 +206,17 @@ describe("quantization parameters: golden values", () => {
     expect(() => chooseQuantParams(Number.NaN, 1)).toThrow(RangeError);
   });
 
+  it("subnormal ranges get a scale that still covers them", () => {
+    const u = 2 ** -149; // the smallest float32
+    // [0, 300u]: 300u/255 rounds to u, and 300 steps do not fit in 255; 2u does (150 steps)
+    expect(chooseQuantParams(0, 300 * u).scale).toBe(2 * u);
+    // max|w| = 130u: 130u/127 rounds to u, and 130 > 127 would saturate; 2u gives q = 65
+    // (the counterexample fast-check found: a row of 26u, scaled by channel 5)
+    const { q, scales } = quantizeWeightsPerChannel([26 * u, 130 * u, -130 * u], 3);
+    expect(Array.from(scales)).toEqual([u, 2 * u, 2 * u]);
+    expect(Array.from(q)).toEqual([26, 65, -65]);
+  });
+
   it("quantizeValue: half to even in float32, saturating", () => {
     expect(quantizeValue(2.5, 1, 0)).toBe(2);
     expect(quantizeValue(3.5, 1, 0)).toBe(4);

@@ -48,6 +48,7 @@ export {
   type RequantTable,
   roundingDivideByPOT,
   saturatingRoundingDoublingHighMul,
+  symmetricWeightScale,
 } from "./kernels/int8.js";
 export {
   avgPool2d,

@@ -84,6 +84,29 @@ let planeScratch = new Int32Array(0);
 // Fixed-point arithmetic (32-bit, no BigInt)
 // ---------------------------------------------------------------------------------------------
 
+const F32 = new Float32Array(1);
+const F32_BITS = new Uint32Array(F32.buffer);
+
+/**
+ * The symmetric per-channel weight scale: float32(maxAbs / 127), 1 for an all-zero channel, and for
+ * a subnormal range the next float32 up that keeps maxAbs within ±127 (float32 rounding among
+ * subnormals is coarse enough to push it past 127.5).
+ * @param maxAbs - max |w| over the channel, finite and ≥ 0
+ * @returns the scale (> 0)
+ */
+export function symmetricWeightScale(maxAbs: number): number {
+  if (maxAbs === 0) return 1;
+  let s = Math.fround(maxAbs / 127);
+  if (s === 0) s = 2 ** -149;
+  const q = (x: number) => Math.round(Math.fround(maxAbs / x));
+  while (q(s) > 127) {
+    F32[0] = s;
+    F32_BITS[0] = F32_BITS[0]! + 1;
+    s = F32[0];
+  }
+  return s;
+}
+
 /**
  * TFLite's QuantizeMultiplier: real = multiplier·2^(shift − 31) with multiplier a Q31 integer in
  * [2³⁰, 2³¹) (frexp, then round half away from zero; a round up to 2³¹ halves it and bumps shift;

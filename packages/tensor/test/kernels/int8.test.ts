@@ -19,6 +19,7 @@ import {
   prepareLinearQ8,
   preparePool2dQ8,
   quantizeMultiplier,
+  symmetricWeightScale,
   roundingDivideByPOT,
   saturatingRoundingDoublingHighMul,
 } from "@edgenn/tensor/kernels";
@@ -54,6 +55,11 @@ describe("fixed-point arithmetic", () => {
     expect(quantizeMultiplier(3)).toEqual({ multiplier: 1610612736, shift: 2 });
     // 2⁻⁴⁰: shift −39 < −31 flushes to zero
     expect(quantizeMultiplier(2 ** -40)).toEqual({ multiplier: 0, shift: 0 });
+    // weight scales: max/127 in float32; 1 for zeros; subnormal 130u/127 rounds to u, which would
+    // put max|w| at 130 > 127, so the scale steps up to 2u (u = 2⁻¹⁴⁹)
+    expect(symmetricWeightScale(1)).toBe(Math.fround(1 / 127));
+    expect(symmetricWeightScale(0)).toBe(1);
+    expect(symmetricWeightScale(130 * 2 ** -149)).toBe(2 * 2 ** -149);
     expect(() => quantizeMultiplier(Number.POSITIVE_INFINITY)).toThrow(ArgumentError);
     expect(saturatingRoundingDoublingHighMul(INT32_MIN, INT32_MIN)).toBe(INT32_MAX);
     // (2⁶⁰ + 2³⁰)/2³¹ → 2²⁹; ties up: 0.5 → 1, −0.5 → 0
