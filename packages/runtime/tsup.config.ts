@@ -1,7 +1,7 @@
 import { defineConfig } from "tsup";
 
 export default defineConfig({
-  entry: { index: "src/index.ts", node: "src/node.ts", onnx: "src/onnx.ts" },
+  entry: { index: "src/index.ts", node: "src/node.ts", onnx: "src/onnx.ts", ops: "src/op-sets.ts" },
   format: ["esm", "cjs"],
   dts: { compilerOptions: { composite: false } },
   clean: true,
@@ -10,6 +10,7 @@ export default defineConfig({
   target: "es2022",
   platform: "neutral",
   tsconfig: "tsconfig.json",
-  // node.ts and onnx.ts import the core by package name: one Session class across entries
+  // node.ts and onnx.ts import the core (and the op sets) by package name: one Session class
+  // across entries, and the op code bundled once
   external: ["@edgenn/runtime"],
 });

@@ -1,6 +1,13 @@
 import { Linear, Module, Sequential, toGraph } from "@edgenn/nn";
 import { QuantizedModel } from "@edgenn/quant";
-import { encodeModel, type Graph } from "@edgenn/runtime";
+import {
+  encodeModel,
+  type Graph,
+  loadModel as loadCore,
+  type Session,
+  type SessionOptions,
+} from "@edgenn/runtime";
+import { allOps } from "@edgenn/runtime/ops";
 import { ArgumentError } from "@edgenn/tensor";
 
 /** Options of `saveModel` for an `nn` model. */
@@ -51,4 +58,21 @@ export function saveModel(
     inputShape = [-1, first.inFeatures];
   }
   return encodeModel(toGraph(model, { ...options, inputShape }));
+}
+
+/**
+ * Loads a model file into a session that runs every op of the runtime: the core float ops and the
+ * int8 and recurrent op sets (`@edgenn/runtime`'s own `loadModel` runs the core ops unless given
+ * `ops`, which keeps a float-only browser bundle small).
+ * @param bytes - the model file (from `saveModel`)
+ * @param options - `maxBytes` budget (pass one for untrusted files), `batchSize` for a −1 batch dim
+ * @returns a session ready to `run`; it keeps views into `bytes`
+ * @throws ModelFormatError for a malformed file (what is wrong and where), OutOfMemoryError
+ *   "needed X bytes, available Y" over `maxBytes`, ArgumentError for bad options
+ * @example
+ * const model = new nn.Sequential(new nn.Linear(2, 1, { seed: 1 }));
+ * loadModel(saveModel(model), { batchSize: 4 }).inputs[0].shape; // [4, 2]
+ */
+export function loadModel(bytes: Uint8Array | ArrayBuffer, options: SessionOptions = {}): Session {
+  return loadCore(bytes, { ...options, ops: [...allOps, ...(options.ops ?? [])] });
 }

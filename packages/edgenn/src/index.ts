@@ -23,7 +23,7 @@ export {
   type Graph,
   type GraphNode,
   type InputData,
-  loadModel,
+  type OpSet,
   Output,
   type OutputMap,
   Session,
@@ -31,4 +31,4 @@ export {
 } from "@edgenn/runtime";
 export { fromOnnx } from "@edgenn/runtime/onnx";
 export * from "@edgenn/tensor";
-export { type SaveModelOptions, saveModel } from "./deploy.js";
+export { loadModel, type SaveModelOptions, saveModel } from "./deploy.js";

@@ -30,7 +30,19 @@ import {
   toGraph,
 } from "@edgenn/nn";
 import { SGD } from "@edgenn/optim";
-import { decodeModel, encodeModel, type Graph, loadModel, type Output } from "@edgenn/runtime";
+import {
+  decodeModel,
+  encodeModel,
+  type Graph,
+  loadModel as loadCore,
+  type Output,
+  type SessionOptions,
+} from "@edgenn/runtime";
+import { allOps } from "@edgenn/runtime/ops";
+
+// exported models use conv, recurrent and tensor ops beyond the core set: load with all of them
+const loadModel = (b: Uint8Array, o: SessionOptions = {}) => loadCore(b, { ...o, ops: allOps });
+
 import {
   ArgumentError,
   assign,

@@ -24,6 +24,7 @@ import {
   Output,
   type OutputMap,
 } from "@edgenn/runtime";
+import { allOps } from "@edgenn/runtime/ops";
 import { ArgumentError } from "@edgenn/tensor/errors";
 import {
   MinMaxObserver,
@@ -174,7 +175,7 @@ function exposeAll(g: Graph, order: readonly GraphNode[]): { graph: Graph; expos
 
 /** Shapes of every exposed value (batch 1), read off a session that is planned but never run. */
 function shapesOf(g: Graph, order: readonly GraphNode[]): Map<string, readonly number[]> {
-  const session = createSession(exposeAll(g, order).graph, { batchSize: 1 });
+  const session = createSession(exposeAll(g, order).graph, { batchSize: 1, ops: allOps });
   const shapes = new Map<string, readonly number[]>([
     [g.inputs[0]!.name, session.inputs[0]!.shape],
   ]);
@@ -232,12 +233,12 @@ function calibrate(
   const inObserver = makeObserver(observer);
   const shapes = new Map<string, readonly number[]>();
   const batch = fixed || Math.min(batchSize, samples);
-  let session = createSession(graph, { batchSize: batch });
+  let session = createSession(graph, { batchSize: batch, ops: allOps });
   shapes.set(input.name, session.inputs[0]!.shape);
   for (const o of session.outputs) shapes.set(o.name, o.shape);
   for (let start = 0; start < samples; start += batch) {
     const n = Math.min(batch, samples - start);
-    if (n !== batch) session = createSession(graph, { batchSize: n }); // the remainder
+    if (n !== batch) session = createSession(graph, { batchSize: n, ops: allOps }); // the remainder
     const x = data.subarray(start * per, (start + n) * per);
     inObserver.observe(x);
     const result = session.run<Output | OutputMap>(x);
@@ -278,7 +279,7 @@ export function quantizeGraph(graph: Graph, options: QuantizeGraphOptions): Grap
   }
   const { perChannel = true } = options;
   if (typeof perChannel !== "boolean") fail(`perChannel must be a boolean (got ${perChannel})`);
-  createSession(graph); // checks the graph (ModelFormatError) before anything else
+  createSession(graph, { ops: allOps }); // checks the graph (ModelFormatError) before anything else
   const order = topoSort(graph);
   if (options.ranges !== undefined) {
     const ranges = new Map<string, [number, number]>();

@@ -20,6 +20,7 @@ import {
   type OutputMap,
   type Session,
 } from "@edgenn/runtime";
+import { allOps } from "@edgenn/runtime/ops";
 import { ArgumentError, DTypeError, ShapeError, type Tensor, tensor } from "@edgenn/tensor";
 import { type ObserverChoice, quantizeGraph } from "./quantize-graph.js";
 import { quantizeWeightsPerChannel } from "./reference.js";
@@ -185,7 +186,7 @@ export function runChunks(
   const session = (b: number): Session => {
     let s = sessions.get(b);
     if (!s) {
-      s = createSession(graph, { batchSize: b });
+      s = createSession(graph, { batchSize: b, ops: allOps });
       sessions.set(b, s);
     }
     return s;
@@ -263,7 +264,8 @@ export class QuantizedModel {
    * @returns a new Uint8Array owned by the caller
    * @example
    * const g = { inputs: [{ name: "x", dtype: "float32", shape: [-1, 2] }], outputs: [{ name: "y", dtype: "float32", shape: [-1, 1] }], nodes: [{ op: "gemm", inputs: ["x", "w"], outputs: ["y"], attrs: { transB: 1 } }], initializers: [{ name: "w", dtype: "float32", shape: [1, 2], data: new Float32Array([1, -1]) }] };
-   * loadModel(quantize(g, { mode: "dynamic" }).toBytes()).run(new Float32Array([3, 1])).data[0]; // 2
+   * const bytes = quantize(g, { mode: "dynamic" }).toBytes();
+   * loadModel(bytes, { ops: [int8Ops] }).run(new Float32Array([3, 1])).data[0]; // 2
    */
   toBytes(): Uint8Array {
     return encodeModel(this.graph);
@@ -281,13 +283,13 @@ export class QuantizedModel {
    * @returns bytes
    */
   arenaBytes(batchSize = 1): number {
-    return createSession(this.graph, { batchSize }).arenaBytes;
+    return createSession(this.graph, { batchSize, ops: allOps }).arenaBytes;
   }
 }
 
 /** Weights-only int8: constant gemm/conv2d weights stored int8, dequantized at run time. */
 function quantizeWeightsOnly(g: Graph, perChannel: boolean): Graph {
-  createSession(g); // checks the graph first (ModelFormatError)
+  createSession(g, { ops: allOps }); // checks the graph first (ModelFormatError)
   const consts = new Map(g.initializers.map((t) => [t.name, t]));
   const done = new Map<string, string>(); // weight name (+ layout) → its dequantized value
   const used = new Set<string>([

@@ -8,6 +8,7 @@
  */
 import type { Module } from "@edgenn/nn";
 import { createSession, encodeModel, type Graph, type GraphNode } from "@edgenn/runtime";
+import { allOps } from "@edgenn/runtime/ops";
 import { ArgumentError, ShapeError, type Tensor } from "@edgenn/tensor";
 import {
   floatGraph,
@@ -292,7 +293,7 @@ export function quantizationReport(
   const outName = (g: Graph): string => g.outputs[0]!.name;
   const figures = (g: Graph, out: ArrayLike<number>): ModelFigures => ({
     fileBytes: encodeModel(g).byteLength,
-    arenaBytes: createSession(g, { batchSize }).arenaBytes,
+    arenaBytes: createSession(g, { batchSize, ops: allOps }).arenaBytes,
     accuracy: accuracyOf(out, labels),
   });
   return {

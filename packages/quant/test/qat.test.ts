@@ -10,9 +10,10 @@ import {
 } from "@edgenn/nn";
 import { Adam } from "@edgenn/optim";
 import { quantizeGraph } from "@edgenn/quant";
-import { createSession, type Graph, type Output } from "@edgenn/runtime";
+import type { Graph, Output } from "@edgenn/runtime";
 import { argmax, assign, mul, Rng, tensor, tidy } from "@edgenn/tensor";
 import { describe, expect, it } from "vitest";
+import { createSession } from "./sessions.js";
 
 /*
  * A model whose post-training quantization loses measurably: an MLP trained on a teacher's labels,

@@ -7,16 +7,15 @@ import {
   quantizeWeightsPerChannel,
 } from "@edgenn/quant";
 import {
-  createSession,
   type Graph,
   type GraphNode,
   type Initializer,
-  loadModel,
   type OutputMap,
   saveModel,
 } from "@edgenn/runtime";
 import { ArgumentError } from "@edgenn/tensor";
 import { describe, expect, it } from "vitest";
+import { createSession, loadModel } from "./sessions.js";
 
 /** mulberry32: a seeded uniform [0, 1) generator. */
 function rng(seed: number): () => number {

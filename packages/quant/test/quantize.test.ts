@@ -13,9 +13,10 @@ import {
 } from "@edgenn/nn";
 import { Adam } from "@edgenn/optim";
 import { QuantizedModel, quantize } from "@edgenn/quant";
-import { encodeModel, loadModel } from "@edgenn/runtime";
+import { encodeModel } from "@edgenn/runtime";
 import { ArgumentError, DTypeError, ShapeError, type Tensor, tensor, tidy } from "@edgenn/tensor";
 import { beforeAll, describe, expect, it } from "vitest";
+import { loadModel } from "./sessions.js";
 
 /** mulberry32: a seeded uniform [0, 1) generator. */
 function rng(seed: number): () => number {

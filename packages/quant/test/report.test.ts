@@ -12,9 +12,10 @@ import {
 } from "@edgenn/nn";
 import { Adam } from "@edgenn/optim";
 import { type QuantizedModel, quantizationReport, quantize } from "@edgenn/quant";
-import { createSession, encodeModel, type Graph } from "@edgenn/runtime";
+import { encodeModel, type Graph } from "@edgenn/runtime";
 import { ArgumentError, ShapeError, type Tensor, tensor } from "@edgenn/tensor";
 import { beforeAll, describe, expect, it } from "vitest";
+import { createSession } from "./sessions.js";
 
 /** mulberry32: a seeded uniform [0, 1) generator. */
 function rng(seed: number): () => number {

@@ -1,5 +1,6 @@
 export { decodeModel, encodeModel, FORMAT_VERSION } from "./format.js";
 export type { AttrValue, Graph, GraphNode, Initializer, QuantParams, ValueInfo } from "./graph.js";
+export type { OpSet } from "./ops.js";
 export { type PlanBuffer, planArena } from "./planner.js";
 export {
   createSession,

@@ -23,6 +23,7 @@ import {
   type Session,
   type SessionOptions,
 } from "@edgenn/runtime";
+import { allOps } from "@edgenn/runtime/ops";
 
 /**
  * Writes a model file atomically: to `.<name>.<random>.tmp` beside `path`, fsynced, then renamed
@@ -73,7 +74,8 @@ export function saveModelFile(path: string, model: Graph | Uint8Array): void {
 /**
  * Reads a model file and loads it (`loadModel`).
  * @param path - the model file
- * @param options - `maxBytes`, `batchSize` as for `loadModel`
+ * @param options - `maxBytes`, `batchSize` as for `loadModel` (every op set of `@edgenn/runtime/ops`
+ *   is included: on a gateway the bundle size does not matter)
  * @returns a session ready to `run`
  * @throws ModelFormatError for a malformed file, OutOfMemoryError over `maxBytes`, Node's file errors
  * @example
@@ -81,5 +83,5 @@ export function saveModelFile(path: string, model: Graph | Uint8Array): void {
  * loadModelFile(`${tmp}/id.enn`).outputs[0].shape; // [2]
  */
 export function loadModelFile(path: string, options: SessionOptions = {}): Session {
-  return loadModel(readFileSync(path), options);
+  return loadModel(readFileSync(path), { ...options, ops: [...allOps, ...(options.ops ?? [])] });
 }

@@ -24,15 +24,13 @@ import {
   type OnnxTensor,
   type OnnxValue,
 } from "./onnx-proto.js";
-import { OPS as RUNTIME_OPS } from "./ops.js";
 import { ARRAYS, checkShape, count, fail, show } from "./validate.js";
 
 const WHO = "fromOnnx";
 
 /**
- * ONNX op type → runtime op. An entry counts only while the runtime has its op (QuantizeLinear and
- * DequantizeLinear: per tensor, int8, see `quantAttrs`; QLinearMatMul and QLinearConv: int8, see
- * `qlinear`); Constant is folded, not mapped.
+ * ONNX op type → runtime op (QuantizeLinear and DequantizeLinear: per tensor, int8, see
+ * `quantAttrs`; QLinearMatMul and QLinearConv: int8, see `qlinear`); Constant is folded, not mapped.
  */
 const OPS: Readonly<Record<string, string>> = {
   Add: "add",
@@ -72,8 +70,7 @@ const OPS: Readonly<Record<string, string>> = {
 
 /** The runtime op of an ONNX op type ("" when unsupported). */
 function target(op: string): string {
-  const t = Object.hasOwn(OPS, op) ? OPS[op]! : "";
-  return Object.hasOwn(RUNTIME_OPS, t) ? t : "";
+  return Object.hasOwn(OPS, op) ? OPS[op]! : "";
 }
 
 /** TensorProto.DataType → runtime dtype; INT64 (7) is narrowed to int32. */

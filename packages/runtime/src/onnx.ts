@@ -6,6 +6,7 @@
 
 // the package's own entry (external in the build), so this entry shares the core's Session class
 import { createSession, type Session, type SessionOptions } from "@edgenn/runtime";
+import { allOps } from "@edgenn/runtime/ops";
 import { onnxToGraph } from "./onnx-import.js";
 
 export { onnxToGraph } from "./onnx-import.js";
@@ -16,7 +17,8 @@ export { onnxToGraph } from "./onnx-import.js";
  * Reshape, Transpose, Concat, reductions, …; Constant folded), then plans it as `createSession`
  * does. A symbolic first input dim is the batch dim, fixed by `batchSize`.
  * @param bytes - the .onnx file (weights inside, not external data)
- * @param options - `maxBytes` budget (pass one for untrusted files), `batchSize`
+ * @param options - `maxBytes` budget (pass one for untrusted files), `batchSize` (every op set of
+ *   `@edgenn/runtime/ops` is included)
  * @returns a session ready to `run`; it may keep views into `bytes` (aligned float32 raw data)
  * @throws ModelFormatError for malformed bytes, an opset older than 13, external data, unsupported
  *   data types or attributes, and unsupported ops (every one of them in one message);
@@ -30,7 +32,7 @@ export { onnxToGraph } from "./onnx-import.js";
 export function fromOnnx(bytes: Uint8Array | ArrayBuffer, options: SessionOptions = {}): Session {
   const graph = onnxToGraph(bytes);
   try {
-    return createSession(graph, options);
+    return createSession(graph, { ...options, ops: [...allOps, ...(options.ops ?? [])] });
   } catch (e) {
     // the planner's errors name their caller: name this one
     if (e instanceof Error) e.message = e.message.replace(/^createSession:/, "fromOnnx:");

@@ -67,6 +67,14 @@ export interface Ctx {
  */
 export type OpDef = (c: Ctx) => readonly [DType, readonly number[], (y: Val) => Step];
 
+/** A table of ops by name: [fewest inputs, most inputs, op]. */
+export type OpSet = Readonly<Record<string, readonly [number, number, OpDef]>>;
+
+/** Entries [lo, hi, def(name)] for each of the space-separated `names`. */
+export function each(names: string, lo: number, hi: number, def: (name: never) => OpDef): OpSet {
+  return Object.fromEntries(names.split(" ").map((k) => [k, [lo, hi, def(k as never)] as const]));
+}
+
 /** Throws a ModelFormatError located at the node. */
 export function bad(c: Ctx, what: string): never {
   return fail(c.who, c.where, what);

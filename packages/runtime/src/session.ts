@@ -15,7 +15,7 @@ import { ArgumentError, DTypeError, OutOfMemoryError, ShapeError } from "@edgenn
 import { decodeModel, encodeModel } from "./format.js";
 import type { Graph, GraphNode, ValueInfo } from "./graph.js";
 import type { Arr, Ctx, Scratch, Step, Val } from "./op-helpers.js";
-import { OPS } from "./ops.js";
+import { OPS, type OpSet } from "./ops.js";
 import { planArena } from "./planner.js";
 import {
   ARRAYS,
@@ -39,7 +39,21 @@ export interface SessionOptions {
   readonly maxBytes?: number;
   /** The size of an input's first dim when the model declares it −1 (default 1). */
   readonly batchSize?: number;
+  /**
+   * Op sets beyond the core float ops of dense networks, from `@edgenn/runtime/ops`: `convOps`
+   * (conv2d, pools, batchNorm), `int8Ops` (quantized models), `recurrentOps` (gru, layerNorm),
+   * `tensorOps` (transpose, concat, reductions), or `allOps`. The `edgenn` package passes them all.
+   */
+  readonly ops?: readonly OpSet[];
 }
+
+/** The op set that has each op outside the core, for the "pass ops" hint. */
+const SETS: Record<string, string> = {
+  convOps: "avgPool2d batchNorm conv2d globalAvgPool2d maxPool2d",
+  int8Ops: "qadd qavgPool2d qlinearConv qlinearGemm qmaxPool2d quantizeLinear dequantizeLinear",
+  recurrentOps: "gru layerNorm",
+  tensorOps: "sum mean max min concat transpose",
+};
 
 /**
  * What `run` accepts for one input: a typed array of the input's dtype, or a Tensor-like object.
@@ -228,12 +242,16 @@ export function createSession(graph: Graph, options: SessionOptions = {}): Sessi
 }
 
 function plan(graph: Graph, options: SessionOptions, who: string, file?: ArrayBufferLike): Session {
-  const { maxBytes = MAX_BYTES, batchSize = 1 } = options;
-  if (!(maxBytes >= 0 && Number.isInteger(batchSize) && batchSize >= 1 && batchSize <= 2 ** 24)) {
+  const { maxBytes = MAX_BYTES, batchSize = 1, ops = [] } = options;
+  if (
+    !(maxBytes >= 0 && Number.isInteger(batchSize) && batchSize >= 1 && batchSize <= 2 ** 24) ||
+    !Array.isArray(ops)
+  ) {
     throw new ArgumentError(
-      `${who}: expected maxBytes ≥ 0 and an integer batchSize in [1, 2^24], got ${show(options)}`,
+      `${who}: expected maxBytes ≥ 0, an integer batchSize in [1, 2^24] and an array of op sets, got ${show(options)}`,
     );
   }
+  const table: OpSet = Object.assign({}, OPS, ...ops);
   const { graph: g, order } = checkGraph(who, graph);
   const vals = new Map<string, Val>();
   const make = (v: ValueInfo, first: number, data?: Arr, alias?: Val): Val => {
@@ -266,12 +284,20 @@ function plan(graph: Graph, options: SessionOptions, who: string, file?: ArrayBu
     weights += t.data.byteLength;
     if (file && t.data.buffer !== file) prepared += t.data.byteLength;
   }
-  const unknown = order.filter(({ node }) => !Object.hasOwn(OPS, node.op));
+  const unknown = [...new Set(order.map(({ node }) => node.op))].filter(
+    (op) => !Object.hasOwn(table, op),
+  );
   if (unknown[0]) {
+    const first = order.find(({ node }) => node.op === unknown[0])!;
+    const sets = Object.keys(SETS).filter((k) =>
+      unknown.some((op) => SETS[k]!.split(" ").includes(op)),
+    );
     fail(
       who,
-      nodeWhere(unknown[0].index, unknown[0].node),
-      `unknown ops ${[...new Set(unknown.map(({ node }) => node.op))]} (supported: ${Object.keys(OPS)})`,
+      nodeWhere(first.index, first.node),
+      `unknown ops ${unknown} (supported: ${Object.keys(table)})${
+        sets[0] ? `; ${sets} from "@edgenn/runtime/ops" run them: pass { ops: [${sets}] }` : ""
+      }`,
     );
   }
   // readers of each tensor: a relu that is the only reader of a conv2d/gemm output fuses into it
@@ -284,7 +310,7 @@ function plan(graph: Graph, options: SessionOptions, who: string, file?: ArrayBu
   const planned: [(y: Val) => Step, Val][] = [];
   for (const { node, index } of order) {
     if (fused.has(node)) continue;
-    const [lo, hi, def] = OPS[node.op]!;
+    const [lo, hi, def] = table[node.op]!;
     const where = nodeWhere(index, node);
     const n = node.inputs.length;
     if (n < lo || n > hi || node.outputs.length !== 1) {

@@ -18,8 +18,9 @@ import v8 from "node:v8";
 import vm from "node:vm";
 import { countBufferAllocations } from "@edgenn/testkit";
 import { describe, expect, it } from "vitest";
-import { createSession, type Graph, type Session } from "../src/index.js";
+import type { Graph, Session } from "../src/index.js";
 import { f32, init, ints, mlp, node, randArray } from "./helpers.js";
+import { createSession } from "./sessions.js";
 
 v8.setFlagsFromString("--expose-gc");
 const gc = vm.runInNewContext("gc") as () => void;

@@ -1,8 +1,9 @@
 import { ArgumentError, ModelFormatError } from "@edgenn/tensor";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { decodeModel, encodeModel, FORMAT_VERSION, type Graph, loadModel } from "../src/index.js";
+import { decodeModel, encodeModel, FORMAT_VERSION, type Graph } from "../src/index.js";
 import { f32, init, node } from "./helpers.js";
+import { loadModel } from "./sessions.js";
 
 const relu: Graph = {
   inputs: [f32("x", [1, 4])],

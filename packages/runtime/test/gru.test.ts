@@ -8,8 +8,21 @@ import { countBufferAllocations } from "@edgenn/testkit";
 import { ModelFormatError } from "@edgenn/tensor";
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
-import { createSession, type Graph, loadModel, type Output, saveModel } from "../src/index.js";
+import {
+  createSession as createCore,
+  type Graph,
+  loadModel as loadCore,
+  type Output,
+  type SessionOptions,
+  saveModel,
+} from "../src/index.js";
+import { allOps } from "../src/op-sets.js";
 import { close, f32, init, node, randArray } from "./helpers.js";
+
+// these ops live in the op sets of `@edgenn/runtime/ops`: every session here takes them
+const withOps = (o: SessionOptions = {}): SessionOptions => ({ ...o, ops: allOps });
+const createSession = (g: Graph, o?: SessionOptions) => createCore(g, withOps(o));
+const loadModel = (b: Uint8Array, o?: SessionOptions) => loadCore(b, withOps(o));
 
 /** A one-node gru graph over x [n, t, f] with hidden size h and the given weights. */
 function gruGraph(
@@ -82,6 +95,20 @@ function refGru(
 function run(g: Graph, x: Float32Array): Float32Array {
   return (loadModel(saveModel(g)).run(x) as Output).data as Float32Array;
 }
+
+describe("op sets", () => {
+  it("a core session names the op set that runs an op it lacks", () => {
+    const w = { wi: [1, 2, 3], wh: [1, 1, 1], bi: [0, 0, 0], bh: [0, 0, 0] };
+    const g = gruGraph(1, 1, 1, 1, false, w);
+    expect(() => createCore(g)).toThrow(ModelFormatError);
+    expect(() => createCore(g)).toThrow(
+      /unknown ops gru .*recurrentOps from "@edgenn\/runtime\/ops" run them: pass \{ ops: \[recurrentOps\] \}/,
+    );
+    expect(() => createCore(g, { ops: allOps })).not.toThrow();
+    // a bad ops option is an ArgumentError, not a TypeError from deep inside
+    expect(() => createCore(g, { ops: {} as never })).toThrow(/array of op sets/);
+  });
+});
 
 describe("gru", () => {
   // H = F = 1, x = [1, −1]; W_ih = [1, 2, 1], W_hh = [0.5, −1, 2], b_ih = 0, b_hh = [0, 0, 0.5]

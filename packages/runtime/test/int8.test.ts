@@ -27,17 +27,24 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   type AttrValue,
-  createSession,
+  createSession as createCore,
   type Graph,
   type Initializer,
-  loadModel,
+  loadModel as loadCore,
   type Output,
   type OutputMap,
   type Session,
+  type SessionOptions,
   saveModel,
   type ValueInfo,
 } from "../src/index.js";
+import { allOps } from "../src/op-sets.js";
 import { f32, node, randArray, rng } from "./helpers.js";
+
+// these ops live in the op sets of `@edgenn/runtime/ops`: every session here takes them
+const withOps = (o: SessionOptions = {}): SessionOptions => ({ ...o, ops: allOps });
+const createSession = (g: Graph, o?: SessionOptions) => createCore(g, withOps(o));
+const loadModel = (b: Uint8Array, o?: SessionOptions) => loadCore(b, withOps(o));
 
 const i8 = (name: string, shape: number[]): ValueInfo => ({ name, dtype: "int8", shape });
 const i8init = (name: string, shape: number[], data: Int8Array): Initializer => ({

@@ -1,14 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import {
-  createSession,
-  type Graph,
-  type GraphNode,
-  loadModel,
-  planArena,
-  saveModel,
-} from "../src/index.js";
+import { type Graph, type GraphNode, planArena, saveModel } from "../src/index.js";
 import { f32, init, mlp, node } from "./helpers.js";
+import { createSession, loadModel } from "./sessions.js";
 
 /** A graph of float32 [n] values: `x` → nodes (op, inputs, output) → the listed outputs. */
 function graph(n: number, nodes: GraphNode[], outputs: string[]): Graph {

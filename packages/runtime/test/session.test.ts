@@ -1,13 +1,6 @@
 import { DTypeError, ModelFormatError, OutOfMemoryError, ShapeError } from "@edgenn/tensor";
 import { describe, expect, it } from "vitest";
-import {
-  createSession,
-  type Graph,
-  loadModel,
-  type Output,
-  type OutputMap,
-  saveModel,
-} from "../src/index.js";
+import { type Graph, type Output, type OutputMap, saveModel } from "../src/index.js";
 import {
   close,
   f32,
@@ -23,6 +16,7 @@ import {
   size,
   unravel,
 } from "./helpers.js";
+import { createSession, loadModel } from "./sessions.js";
 
 /** Runs a graph through save → load → run with the given inputs; returns the output data. */
 function runGraph(g: Graph, ...inputs: Float32Array[]): Float32Array {

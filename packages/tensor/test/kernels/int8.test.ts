@@ -19,9 +19,9 @@ import {
   prepareLinearQ8,
   preparePool2dQ8,
   quantizeMultiplier,
-  symmetricWeightScale,
   roundingDivideByPOT,
   saturatingRoundingDoublingHighMul,
+  symmetricWeightScale,
 } from "@edgenn/tensor/kernels";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
