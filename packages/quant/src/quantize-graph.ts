@@ -127,6 +127,8 @@ function floatRanks(g: Graph, order: readonly GraphNode[]): Map<string, number> 
     let r: number | undefined;
     if (n.op === "gemm" || n.op === "flatten") r = 2;
     else if (/^(conv2d|maxPool2d|avgPool2d|globalAvgPool2d)$/.test(n.op)) r = 4;
+    else if (n.op === "gru")
+      r = n.attrs.returnSequences ? 3 : 2; // [N, T, H] or [N, H]
     else if (SAME_RANK.has(n.op)) r = r0;
     else if (/^(add|sub|mul|div)$/.test(n.op)) {
       const r1 = rank.get(n.inputs[1] ?? "");

@@ -82,6 +82,7 @@ function ranks(g: Graph): Map<string, number> {
         )
       )
         r = 4;
+      else if (n.op === "gru") r = n.attrs.returnSequences ? 3 : 2;
       else if (SAME_RANK.test(n.op)) r = Math.max(r0, rank.get(n.inputs[1] ?? "") ?? 0);
       else if (n.op === "reshape") {
         const s = n.inputs[1] ? consts.get(n.inputs[1])?.data.length : undefined;

@@ -3,6 +3,7 @@ import {
   crossEntropy,
   Flatten,
   fit as fitModel,
+  GRU,
   Linear,
   MaxPool2d,
   type Module,
@@ -14,7 +15,15 @@ import {
 import { Adam } from "@edgenn/optim";
 import { QuantizedModel, quantize } from "@edgenn/quant";
 import { encodeModel } from "@edgenn/runtime";
-import { ArgumentError, DTypeError, ShapeError, type Tensor, tensor, tidy } from "@edgenn/tensor";
+import {
+  ArgumentError,
+  DTypeError,
+  randn,
+  ShapeError,
+  type Tensor,
+  tensor,
+  tidy,
+} from "@edgenn/tensor";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadModel } from "./sessions.js";
 
@@ -210,6 +219,35 @@ describe("quantize (static)", () => {
     const s = gemm.attrs.wScales as number[];
     expect(s).toHaveLength(64);
     expect(new Set(s).size).toBe(1);
+  });
+});
+
+describe("quantize: recurrent models", () => {
+  it("a Linear after a GRU is quantized (the GRU's output is calibrated; the GRU stays float)", () => {
+    // regression: the GRU's output rank was unknown, so nothing after it was calibrated
+    for (const returnSequences of [false, true]) {
+      const model = new Sequential(
+        new GRU(3, 8, { seed: 1, returnSequences }),
+        new Linear(8, 2, { seed: 2 }),
+      );
+      const calibration = randn([16, 5, 3], { seed: 2 });
+      const q = quantize(model, { calibration, inputShape: [-1, 5, 3] });
+      // over [N, T, H] the Linear exports as reshape → gemm → reshape
+      expect(q.graph.nodes.map((n) => n.op)).toEqual(
+        returnSequences
+          ? ["gru", "reshape", "quantizeLinear", "qlinearGemm", "reshape", "dequantizeLinear"]
+          : ["gru", "quantizeLinear", "qlinearGemm", "dequantizeLinear"],
+      );
+      // close to the float model on its calibration data
+      const want = predict(model, calibration).dataSync();
+      const got = q.predict(calibration).dataSync();
+      const maxAbs = Math.max(...Array.from(want, Math.abs));
+      for (let i = 0; i < want.length; i++) {
+        expect(Math.abs(got[i]! - want[i]!)).toBeLessThan(0.05 * maxAbs);
+      }
+      model.dispose();
+      calibration.dispose();
+    }
   });
 });
 
