@@ -1,5 +1,6 @@
 export { GELU, type GELUOptions, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh } from "./activations.js";
 export { BatchNorm1d, BatchNorm2d, type BatchNormLayerOptions } from "./batch-norm.js";
+export { type CheckpointInfo, type CheckpointOptions, checkpointInfo } from "./checkpoint.js";
 export { Conv2d, type Conv2dLayerOptions } from "./conv2d.js";
 export { Dropout, type DropoutLayerOptions } from "./dropout.js";
 export { exportModel, type ToGraphOptions, toGraph } from "./export.js";

@@ -3,28 +3,45 @@
  *   tidy(valueAndGrad(() => loss(model.forward(xb), yb), optimizer.params) → optimizer.step(grads))
  * so a step's intermediates are freed when it ends and memory reaches a flat steady state after the
  * first step (the optimizer's state and the early-stopping snapshot are made once). The loss is read
- * after every step (one scalar) and checked before the optimizer touches the weights. Between steps
+ * after every step (one scalar) and, with the gradients (one more scalar), checked before the
+ * optimizer touches the weights. With `checkpoint`, the whole training state is serialised
+ * (checkpoint.ts) every few steps or epochs; `resume` restores it, and the run continues exactly
+ * where the saved one was: the epoch's shuffle is redrawn from the generator state saved at the
+ * epoch's start, and the loop enters that epoch at the saved step. Between steps
  * the loop yields to the event loop about every 50 ms so an AbortSignal, timers and a UI can run.
  * `evaluate` and `predict` run batches in order under noGrad with the model in eval mode.
  */
 import { valueAndGrad } from "@edgenn/autograd";
+import type { OptimizerState } from "@edgenn/optim";
 import {
   ArgumentError,
+  add,
   assign,
   clone,
   concat,
   globalGenerator,
   keep,
+  mul,
   NonFiniteError,
   noGrad,
   Rng,
   ShapeError,
   slice,
+  sum,
   type Tensor,
   Tensor as TensorClass,
+  tensor,
   tidy,
   zeros,
 } from "@edgenn/tensor";
+import {
+  type CheckpointOptions,
+  type CheckpointState,
+  type CheckpointTensor,
+  checkCheckpointOptions,
+  decodeCheckpoint,
+  encodeCheckpoint,
+} from "./checkpoint.js";
 import {
   batchRanges,
   checkPositiveInteger,
@@ -46,6 +63,10 @@ export interface FitOptimizer {
   readonly lr: number;
   /** Updates `params[i]` from `grads[i]`. */
   step(grads: readonly Tensor[]): void;
+  /** Its state as plain data (needed for `checkpoint`). */
+  state?(): OptimizerState;
+  /** Restores a `state()` (needed for `resume`). */
+  loadState?(state: OptimizerState): void;
 }
 
 /** What `fit` reads of an `AbortSignal` (any object with `aborted` works). */
@@ -142,8 +163,25 @@ export interface FitOptions {
   earlyStopping?: EarlyStoppingOptions;
   /** Aborting stops training after the current step (`stoppedBy: "aborted"`). */
   signal?: AbortSignalLike;
-  /** A NaN/±Infinity loss: "stop" throws `NonFiniteError` (default), "skip" skips that step. */
+  /**
+   * A NaN/±Infinity loss or gradient element: "stop" throws `NonFiniteError` (default), "skip"
+   * skips that step. Either way the step's update (and any buffer change, such as BatchNorm's
+   * running statistics) is not applied.
+   */
   onNonFinite?: "stop" | "skip";
+  /**
+   * Save the training state every `every` steps (or `{ epochs }`) through `save(bytes)`, and when
+   * aborted; see `fileCheckpoint` in `@edgenn/nn/node` for crash-safe files. Needs an optimizer
+   * with `state()`/`loadState()` (every `@edgenn/optim` optimizer).
+   */
+  checkpoint?: CheckpointOptions | undefined;
+  /**
+   * A checkpoint's bytes to continue from: the model, optimizer, schedule position, shuffling and
+   * global RNG states, epoch/step and history are restored, and training continues exactly as the
+   * interrupted run would have. The data, `batchSize`, `shuffle` and early stopping must be those
+   * of the run that wrote it; `epochs` may be larger.
+   */
+  resume?: Uint8Array | undefined;
 }
 
 /** Options of `evaluate`. */
@@ -543,13 +581,18 @@ function probe(model: Module, data: Dataset, loss: LossFn, batchSize: number): r
  * @param model - the model to train (its parameters are updated in place)
  * @param data - `{ x, y }`: samples along axis 0 (e.g. x [N, 1, 28, 28] float32, y [N] int32)
  * @param options - see `FitOptions`: epochs, batchSize, loss, optimizer, validation, shuffle, seed,
- *   onProgress, onEpochEnd, earlyStopping, signal, onNonFinite
+ *   onProgress, onEpochEnd, earlyStopping, signal, onNonFinite, checkpoint, resume
  * @returns a promise of the `History` (plain numbers; owns no tensors)
  * @throws {ShapeError} when x and y hold different numbers of samples, or the model's output does
  *   not fit the targets (thrown by the loss before training starts)
- * @throws {ArgumentError} for bad options, or an optimizer not over exactly `model.parameters()`
- * @throws {NonFiniteError} (`onNonFinite: "stop"`) when a step's loss is NaN or ±Infinity, naming
- *   the epoch and step; the weights are those after the last finite step
+ * @throws {ArgumentError} for bad options, an optimizer not over exactly `model.parameters()`, or
+ *   a `resume` checkpoint of another model, optimizer, data size, batch size or shuffle setting
+ *   (checked before anything changes)
+ * @throws {ModelFormatError} for a truncated, corrupt or unknown-version `resume` checkpoint
+ * @throws {NonFiniteError} (`onNonFinite: "stop"`) when a step's loss or a gradient element is NaN
+ *   or ±Infinity, naming the epoch and step; the weights and buffers are those after the last
+ *   finite step
+ * @throws whatever `checkpoint.save` throws (training stops after the step it was saving)
  * @example
  * // y = w·x from w = 0 on y = 2x: loss = mean((0 − 2x)²) = 30, dL/dw = −30 ⇒ w = 0.1·30 = 3
  * const model = new Linear(1, 1, { bias: false, init: "zeros" });
@@ -564,6 +607,7 @@ export async function fit(model: Module, data: Dataset, options: FitOptions): Pr
   checkFitOptions(options);
   const epochs = options.epochs;
   const batchSize = options.batchSize ?? 32;
+  const shuffle = options.shuffle ?? true;
   const loss = options.loss;
   const onNonFinite = options.onNonFinite ?? "stop";
   const { signal, onProgress, onEpochEnd } = options;
@@ -574,8 +618,21 @@ export async function fit(model: Module, data: Dataset, options: FitOptions): Pr
       : checkDataset("fit", "validation", options.validation);
   const optimizer = checkOptimizer(model, options.optimizer);
   const stopper = makeEarlyStopper(options.earlyStopping, validation !== undefined);
+  const every =
+    options.checkpoint === undefined ? null : checkCheckpointOptions(options.checkpoint);
+  const resume = options.resume === undefined ? null : decodeResume(options.resume);
+  if (
+    (every !== null || resume !== null) &&
+    (typeof optimizer.state !== "function" || typeof optimizer.loadState !== "function")
+  ) {
+    throw new ArgumentError(
+      `fit: ${every !== null ? "checkpoint" : "resume"} needs an optimizer with state() and loadState() (every @edgenn/optim optimizer has them)`,
+    );
+  }
   const params = optimizer.params;
   const n = train.x.shape[0]!;
+  const ranges = batchRanges(n, batchSize);
+  const stepsPerEpoch = ranges.length;
 
   const restoreModes = saveModes(model);
   const owned: Tensor[] = [];
@@ -589,48 +646,81 @@ export async function fit(model: Module, data: Dataset, options: FitOptions): Pr
         `fit: earlyStopping monitors ${stopper.key} but it is only defined for outputs [N, C ≥ 2] with int32 labels [N] or float32 targets [N, C] (got output ${fmt(outShape)}, y ${fmt(train.y.shape)} ${train.y.dtype})`,
       );
     }
+    if (resume) checkResume(resume, model, n, batchSize, shuffle, stopper);
     // gather copies whole non-contiguous inputs: make them contiguous once
     const x = train.x.isContiguous ? train.x : keep(clone(train.x));
     const y = train.y.isContiguous ? train.y : keep(clone(train.y));
     if (x !== train.x) owned.push(x);
     if (y !== train.y) owned.push(y);
 
-    const rng = new Rng(options.seed ?? globalGenerator().nextUint32());
-    const ranges = batchRanges(n, batchSize);
-    const stepsPerEpoch = ranges.length;
+    // a resumed run draws no seed: its generators continue from the checkpoint's states
+    const rng = new Rng(resume ? 0 : (options.seed ?? globalGenerator().nextUint32()));
     const history: {
       epochs: EpochLogs[];
       stoppedBy: StopReason;
       skippedSteps: number;
       bestEpoch?: number;
     } = {
-      epochs: [],
+      epochs: resume ? [...resume.epochs] : [],
       stoppedBy: "completed",
-      skippedSteps: 0,
+      skippedSteps: resume?.skippedSteps ?? 0,
     };
-    let trainSeconds = 0;
-    let samplesSeen = 0;
-    let lastYield = now();
+    let trainSeconds = resume?.trainSeconds ?? 0;
+    let samplesSeen = resume?.samplesSeen ?? 0;
+    if (resume) {
+      restoreState(resume, model, optimizer, rng, stopper);
+      if (stopper?.bestEpoch !== undefined) history.bestEpoch = stopper.bestEpoch;
+    }
 
+    // buffers (BatchNorm running statistics) change in the forward pass: a step found non-finite
+    // puts them back from this copy, taken before each step
+    const modelBuffers = model.namedBuffers().map(([, t]) => t);
+    const backup = noGrad(() => modelBuffers.map((t) => keep(clone(t))));
+    owned.push(...backup);
+    const names = new Map(model.namedParameters().map(([name, t]) => [t, name]));
+
+    let epochRng = rng.getState();
+    let acc: Accumulators = emptyAccumulators();
+    let savedAt = -1; // the global step of the last checkpoint
+    const save = async (epoch: number, step: number): Promise<void> => {
+      const position = (epoch - 1) * stepsPerEpoch + step;
+      if (!options.checkpoint || position === savedAt) return;
+      const bytes = encodeCheckpoint(
+        collectState(model, optimizer, stopper, history, {
+          epoch,
+          step,
+          stepsPerEpoch,
+          samples: n,
+          batchSize,
+          shuffle,
+          rng: step === 0 ? rng.getState() : epochRng,
+          accumulators: step === 0 ? emptyAccumulators() : acc,
+          trainSeconds,
+          samplesSeen,
+        }),
+      );
+      await options.checkpoint.save(bytes);
+      savedAt = position;
+    };
+    let lastYield = now();
     let stoppedBy = "completed" as StopReason;
     if (signal?.aborted) stoppedBy = "aborted";
-    for (let epoch = 1; epoch <= epochs && stoppedBy === "completed"; epoch++) {
+    const firstEpoch = resume?.epoch ?? 1;
+    for (let epoch = firstEpoch; epoch <= epochs && stoppedBy === "completed"; epoch++) {
       const epochStart = now();
+      const resuming = resume !== null && epoch === firstEpoch;
+      epochRng = rng.getState();
       const order = identityIndices(n);
-      if (options.shuffle ?? true) shuffleInPlace(order, rng);
+      if (shuffle) shuffleInPlace(order, rng);
       model.train();
-      let lossSum = 0; // Σ batch loss · batch size, over finite steps
-      let counted = 0; // samples of finite steps
-      let correct = 0;
-      let positions = 0;
-      let lr = optimizer.lr;
-      let epochTrainMs = 0;
-      for (let s = 0; s < stepsPerEpoch; s++) {
+      acc = resuming ? { ...resume.accumulators } : emptyAccumulators();
+      for (let s = resuming ? resume.step : 0; s < stepsPerEpoch; s++) {
         const r = ranges[s]!;
         const b = r.end - r.start;
         const t0 = now();
-        lr = optimizer.lr;
+        const lr = optimizer.lr;
         let batchCorrect = { correct: 0, positions: 0 };
+        copyAll(backup, modelBuffers);
         const batchLoss = tidy(() => {
           const xb = gatherBatch(x, order, r);
           const yb = gatherBatch(y, order, r);
@@ -640,23 +730,31 @@ export async function fit(model: Module, data: Dataset, options: FitOptions): Pr
             return loss(out, yb);
           }, params);
           const v = value.item();
-          // checked before stepping, so a non-finite loss never reaches the weights
-          if (Number.isFinite(v)) optimizer.step(grads);
-          else if (onNonFinite === "stop") {
+          // checked before stepping, so a non-finite loss or gradient never reaches the weights
+          const bad = !Number.isFinite(v)
+            ? `loss is ${v}`
+            : nonFiniteGradient(grads, params, names);
+          if (bad === null) {
+            optimizer.step(grads);
+            return v;
+          }
+          copyAll(modelBuffers, backup);
+          if (onNonFinite === "stop") {
             throw new NonFiniteError(
-              `fit: loss is ${v} at epoch ${epoch}, step ${s + 1} of ${stepsPerEpoch} (batch of ${b} samples); the weights are those after the last finite step (pass onNonFinite: "skip" to skip such steps)`,
+              `fit: ${bad} at epoch ${epoch}, step ${s + 1} of ${stepsPerEpoch} (batch of ${b} samples); the weights are those after the last finite step (pass onNonFinite: "skip" to skip such steps)`,
             );
           }
-          return v;
+          return Number.isFinite(v) ? Number.NaN : v;
         });
+        acc.lr = lr;
         if (Number.isFinite(batchLoss)) {
-          lossSum += batchLoss * b;
-          counted += b;
-          correct += batchCorrect.correct;
-          positions += batchCorrect.positions;
+          acc.lossSum += batchLoss * b;
+          acc.counted += b;
+          acc.correct += batchCorrect.correct;
+          acc.positions += batchCorrect.positions;
         } else history.skippedSteps++;
         const dt = now() - t0;
-        epochTrainMs += dt;
+        acc.trainMs += dt;
         trainSeconds += dt / 1000;
         samplesSeen += b;
         if (onProgress) {
@@ -667,18 +765,21 @@ export async function fit(model: Module, data: Dataset, options: FitOptions): Pr
             epochs,
             step: s + 1,
             stepsPerEpoch,
-            loss: counted > 0 ? lossSum / counted : Number.NaN,
+            loss: acc.counted > 0 ? acc.lossSum / acc.counted : Number.NaN,
             batchLoss,
             samplesPerSecond,
             etaSeconds: left / samplesPerSecond,
           });
         }
+        const globalStep = (epoch - 1) * stepsPerEpoch + s + 1;
+        if (every && "steps" in every && globalStep % every.steps === 0) await save(epoch, s + 1);
         if (now() - lastYield >= YIELD_MS) {
           await nextTick();
           lastYield = now();
         }
         if (signal?.aborted) {
           stoppedBy = "aborted";
+          await save(epoch, s + 1);
           break;
         }
       }
@@ -686,10 +787,12 @@ export async function fit(model: Module, data: Dataset, options: FitOptions): Pr
 
       let logs: EpochLogs = {
         epoch,
-        loss: counted > 0 ? lossSum / counted : Number.NaN,
-        ...(classify ? { accuracy: positions > 0 ? correct / positions : Number.NaN } : {}),
-        lr,
-        samplesPerSecond: n / Math.max(epochTrainMs / 1000, 1e-9),
+        loss: acc.counted > 0 ? acc.lossSum / acc.counted : Number.NaN,
+        ...(classify
+          ? { accuracy: acc.positions > 0 ? acc.correct / acc.positions : Number.NaN }
+          : {}),
+        lr: acc.lr,
+        samplesPerSecond: n / Math.max(acc.trainMs / 1000, 1e-9),
         seconds: 0,
       };
       if (validation) {
@@ -730,6 +833,8 @@ export async function fit(model: Module, data: Dataset, options: FitOptions): Pr
       const keepGoing = onEpochEnd ? await onEpochEnd(logs) : true;
       if (stoppedBy === "completed" && keepGoing === false) stoppedBy = "callback";
       if (stoppedBy === "completed" && signal?.aborted) stoppedBy = "aborted";
+      if (every && "epochs" in every && epoch % every.epochs === 0) await save(epoch + 1, 0);
+      else if (stoppedBy === "aborted") await save(epoch + 1, 0);
       await nextTick();
       lastYield = now();
     }
@@ -741,4 +846,194 @@ export async function fit(model: Module, data: Dataset, options: FitOptions): Pr
     for (const t of owned) t.dispose();
     if (stopper?.snapshot) for (const t of Object.values(stopper.snapshot)) t.dispose();
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Non-finite steps
+
+/** `to[i] ← from[i]` in place, for every i. */
+function copyAll(to: readonly Tensor[], from: readonly Tensor[]): void {
+  if (to.length === 0) return;
+  noGrad(() =>
+    tidy(() => {
+      for (let i = 0; i < to.length; i++) assign(to[i]!, from[i]!);
+    }),
+  );
+}
+
+/**
+ * Null when every gradient element is finite, else which parameter's gradient is not. Fast path:
+ * Σ_i Σ g_i is finite when every element is (one reduction per gradient, one scalar read). Only
+ * when it is not, each Σ(g_i · 0) is read: 0 when all of g_i is finite, NaN when an element is NaN
+ * or ±Infinity, so a plain sum that merely overflowed on large finite gradients passes.
+ */
+function nonFiniteGradient(
+  grads: readonly Tensor[],
+  params: readonly Tensor[],
+  names: ReadonlyMap<Tensor, string>,
+): string | null {
+  return noGrad(() =>
+    tidy(() => {
+      let total = sum(grads[0]!);
+      for (let i = 1; i < grads.length; i++) total = add(total, sum(grads[i]!));
+      if (Number.isFinite(total.item())) return null;
+      const i = grads.findIndex((g) => sum(mul(g, 0)).item() !== 0);
+      if (i < 0) return null;
+      const name = names.get(params[i]!) ?? `params[${i}]`;
+      return `the gradient of '${name}' holds NaN or ±Infinity (shape ${fmt(grads[i]!.shape)})`;
+    }),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checkpoints: collecting and restoring the training state
+
+/** The running sums of the epoch in progress (saved in checkpoints). */
+interface Accumulators {
+  /** Σ batch loss · batch size, over finite steps. */
+  lossSum: number;
+  /** Samples of finite steps. */
+  counted: number;
+  /** Correctly classified positions, and positions, of finite steps. */
+  correct: number;
+  positions: number;
+  /** The learning rate of the last step. */
+  lr: number;
+  /** Milliseconds spent in steps. */
+  trainMs: number;
+}
+
+const emptyAccumulators = (): Accumulators => ({
+  lossSum: 0,
+  counted: 0,
+  correct: 0,
+  positions: 0,
+  lr: 0,
+  trainMs: 0,
+});
+
+function tensorsOf(state: Record<string, Tensor>): CheckpointTensor[] {
+  return Object.entries(state).map(([name, t]) => ({
+    name,
+    dtype: t.dtype,
+    shape: t.shape,
+    data: t.dataSync(),
+  }));
+}
+
+function collectState(
+  model: Module,
+  optimizer: FitOptimizer,
+  stopper: EarlyStopper | null,
+  history: { epochs: EpochLogs[]; skippedSteps: number },
+  position: Omit<
+    CheckpointState,
+    "globalRng" | "epochs" | "skippedSteps" | "stopper" | "optimizer" | "model" | "best"
+  >,
+): CheckpointState {
+  const o = optimizer.state!();
+  const buffers: Record<string, Float32Array[]> = {};
+  for (const [name, perParam] of Object.entries(o.buffers)) {
+    buffers[name] = perParam.map((values) => Float32Array.from(values));
+  }
+  return {
+    ...position,
+    globalRng: globalGenerator().getState(),
+    epochs: history.epochs,
+    skippedSteps: history.skippedSteps,
+    stopper: stopper
+      ? { best: stopper.best ?? null, bestEpoch: stopper.bestEpoch ?? null, wait: stopper.wait }
+      : null,
+    optimizer: { kind: o.optimizer, stepCount: o.stepCount, buffers },
+    model: tensorsOf(model.stateDict()),
+    best: stopper?.snapshot ? tensorsOf(stopper.snapshot) : null,
+  };
+}
+
+function decodeResume(bytes: unknown): CheckpointState {
+  if (!(bytes instanceof Uint8Array)) {
+    throw new ArgumentError(
+      `fit: resume must be a checkpoint's bytes, a Uint8Array (got ${describeValue(bytes)})`,
+    );
+  }
+  return decodeCheckpoint(bytes, "fit");
+}
+
+type TensorSpec = Pick<CheckpointTensor, "name" | "dtype" | "shape">;
+
+const specsOf = (state: Record<string, Tensor>): TensorSpec[] =>
+  Object.entries(state).map(([name, t]) => ({ name, dtype: t.dtype, shape: t.shape }));
+
+const sameTensors = (a: readonly TensorSpec[], b: readonly TensorSpec[]): boolean =>
+  a.length === b.length &&
+  a.every(
+    (t, i) =>
+      t.name === b[i]!.name &&
+      t.dtype === b[i]!.dtype &&
+      t.shape.length === b[i]!.shape.length &&
+      t.shape.every((d, k) => d === b[i]!.shape[k]),
+  );
+
+const describeTensors = (ts: readonly TensorSpec[]): string =>
+  ts.map((t) => `${t.name} ${t.dtype} ${fmt(t.shape)}`).join(", ");
+
+/** Checks that a decoded checkpoint belongs to this run (before anything is changed). */
+function checkResume(
+  c: CheckpointState,
+  model: Module,
+  n: number,
+  batchSize: number,
+  shuffle: boolean,
+  stopper: EarlyStopper | null,
+): void {
+  if (c.samples !== n || c.batchSize !== batchSize || c.shuffle !== shuffle) {
+    throw new ArgumentError(
+      `fit: the checkpoint is of another run (expected ${n} samples, batchSize ${batchSize}, shuffle ${shuffle}; got ${c.samples}, ${c.batchSize}, ${c.shuffle})`,
+    );
+  }
+  const own = specsOf(model.stateDict());
+  if (!sameTensors(c.model, own)) {
+    throw new ArgumentError(
+      `fit: the checkpoint does not fit this model (expected [${describeTensors(own)}], got [${describeTensors(c.model)}])`,
+    );
+  }
+  if (
+    (c.stopper !== null) !== (stopper !== null) ||
+    (c.best !== null && !sameTensors(c.best, own))
+  ) {
+    throw new ArgumentError(
+      `fit: the checkpoint was written ${c.stopper ? "with" : "without"} earlyStopping (resume with the same earlyStopping option)`,
+    );
+  }
+}
+
+/** Loads a checked checkpoint into the model, optimizer, generators and early stopper. */
+function restoreState(
+  c: CheckpointState,
+  model: Module,
+  optimizer: FitOptimizer,
+  rng: Rng,
+  stopper: EarlyStopper | null,
+): void {
+  const buffers: Record<string, number[][]> = {};
+  for (const [name, perParam] of Object.entries(c.optimizer.buffers)) {
+    buffers[name] = perParam.map((values) => Array.from(values));
+  }
+  // loadState checks everything before changing anything, so it goes first
+  optimizer.loadState!({ optimizer: c.optimizer.kind, stepCount: c.optimizer.stepCount, buffers });
+  const toTensors = (ts: readonly CheckpointTensor[]): Record<string, Tensor> =>
+    Object.fromEntries(ts.map((t) => [t.name, tensor(t.data, { dtype: t.dtype, shape: t.shape })]));
+  noGrad(() => tidy(() => model.loadStateDict(toTensors(c.model))));
+  if (stopper && c.stopper) {
+    stopper.best = c.stopper.best ?? undefined;
+    stopper.bestEpoch = c.stopper.bestEpoch ?? undefined;
+    stopper.wait = c.stopper.wait;
+    if (c.best) {
+      const snapshot = toTensors(c.best);
+      for (const t of Object.values(snapshot)) keep(t);
+      stopper.snapshot = snapshot;
+    }
+  }
+  rng.setState(c.rng);
+  globalGenerator().setState(c.globalRng);
 }
