@@ -151,6 +151,29 @@ function latencyOf(session, x, runs, warmup) {
 }
 
 /**
+ * Exports a trained model's graph and its static int8 version calibrated on the first
+ * `calibration` training images, and both as model files (float input and output in both).
+ * @param {{ model: import("edgenn").nn.Module, inputShape: number[], trainX: any,
+ *   calibration?: number, observer?: "minmax" | "moving-average" | "percentile" }} options -
+ *   `inputShape` with batch −1; `calibration` images (256); `observer` ("minmax")
+ * @returns {{ graph: import("edgenn").Graph, qGraph: import("edgenn").Graph,
+ *   bytes: { float: Uint8Array, int8: Uint8Array } }}
+ */
+export function quantizeModel({
+  model,
+  inputShape,
+  trainX,
+  calibration = 256,
+  observer = "minmax",
+}) {
+  const per = inputShape.slice(1).reduce((a, b) => a * b, 1);
+  const graph = toGraph(model, { inputShape });
+  const calib = trainX.dataSync().slice(0, calibration * per); // the first `calibration` images
+  const qGraph = quantizeGraph(graph, { calibration: calib, observer });
+  return { graph, qGraph, bytes: { float: saveModel(graph), int8: saveModel(qGraph) } };
+}
+
+/**
  * Runs the int8 pipeline on a trained model: exports its graph, quantizes it with the first
  * `calibration` training images, saves both files, loads both into runtime sessions and measures
  * them on the test set. Nothing passed in is disposed; everything made here is.
@@ -178,17 +201,16 @@ export function quantizePipeline({
   evalBatch = 250,
   latencyRuns = 501,
 }) {
-  const per = inputShape.slice(1).reduce((a, b) => a * b, 1);
   const t0 = performance.now();
-  const graph = toGraph(model, { inputShape });
-  const calib = trainX.dataSync().slice(0, calibration * per); // the first 256 training images
-  const qGraph = quantizeGraph(graph, { calibration: calib, observer });
+  const { qGraph, bytes: files } = quantizeModel({
+    model,
+    inputShape,
+    trainX,
+    calibration,
+    observer,
+  });
   const intIn = withInt8Input(qGraph);
-  const bytes = {
-    float: saveModel(graph),
-    int8: saveModel(qGraph),
-    int8Input: saveModel(intIn.graph),
-  };
+  const bytes = { ...files, int8Input: saveModel(intIn.graph) };
   const quantizeSeconds = (performance.now() - t0) / 1000;
   const x = testX.dataSync();
   const y = testY.dataSync();
