@@ -68,37 +68,6 @@ export async function trainModel({
 }
 
 /**
- * The int8 graph with an int8 input (TFLite's "integer-only" form): the graph's first node, the
- * quantizeLinear of the float input, is removed and the input becomes int8 with that node's scale
- * and zero point, so the caller quantizes the pixels (q = round(x / scale) + zeroPoint) and the
- * float input no longer sits in the arena.
- * @param {import("edgenn").Graph} g - a `quantizeGraph` result
- * @returns {{ graph: import("edgenn").Graph, scale: number, zeroPoint: number }}
- */
-export function withInt8Input(g) {
-  const input = g.inputs[0];
-  const quant = g.nodes.find((n) => n.op === "quantizeLinear" && n.inputs[0] === input.name);
-  if (!quant) throw new Error("withInt8Input: the graph does not quantize its input");
-  const [qName] = quant.outputs;
-  const { scale, zeroPoint } = quant.attrs;
-  const nodes = g.nodes
-    .filter((n) => n !== quant)
-    .map((n) => ({ ...n, inputs: n.inputs.map((i) => (i === qName ? input.name : i)) }));
-  if (nodes.some((n) => n.inputs.includes(input.name) && !/^(q|dequantizeLinear$)/.test(n.op))) {
-    throw new Error("withInt8Input: a float op reads the input");
-  }
-  return {
-    graph: {
-      ...g,
-      inputs: [{ ...input, dtype: "int8", quant: { scale: [scale], zeroPoint: [zeroPoint] } }],
-      nodes,
-    },
-    scale,
-    zeroPoint,
-  };
-}
-
-/**
  * Accuracy of a model file over `x` (float32 or int8 pixels, `n` samples of `per` values) against
  * labels `y`, run in batches of `batch` (a second session of the remainder's size if needed).
  * @param {Uint8Array} bytes - the model file
@@ -157,7 +126,8 @@ function latencyOf(session, x, runs, warmup) {
  *   calibration?: number, observer?: "minmax" | "moving-average" | "percentile" }} options -
  *   `inputShape` with batch −1; `calibration` images (256); `observer` ("minmax")
  * @returns {{ graph: import("edgenn").Graph, qGraph: import("edgenn").Graph,
- *   bytes: { float: Uint8Array, int8: Uint8Array } }}
+ *   int8InputGraph: import("edgenn").Graph, bytes: { float: Uint8Array, int8: Uint8Array } }}
+ *   (`int8InputGraph`: the same with `inputType: "int8"`, whose input declares its quantization)
  */
 export function quantizeModel({
   model,
@@ -170,7 +140,14 @@ export function quantizeModel({
   const graph = toGraph(model, { inputShape });
   const calib = trainX.dataSync().slice(0, calibration * per); // the first `calibration` images
   const qGraph = quantizeGraph(graph, { calibration: calib, observer });
-  return { graph, qGraph, bytes: { float: saveModel(graph), int8: saveModel(qGraph) } };
+  // TFLite's integer-only input: the caller quantizes the pixels, no float input in the arena
+  const int8InputGraph = quantizeGraph(graph, { calibration: calib, observer, inputType: "int8" });
+  return {
+    graph,
+    qGraph,
+    int8InputGraph,
+    bytes: { float: saveModel(graph), int8: saveModel(qGraph) },
+  };
 }
 
 /**
@@ -187,7 +164,7 @@ export function quantizeModel({
  *   latency: number }, int8InputRatios: { file: number, arena: number, latency: number },
  *   accuracyDrop: number, bytes: { float: Uint8Array, int8: Uint8Array, int8Input: Uint8Array },
  *   quantizeSeconds: number }} rows float32, int8 (float input and output, as quantizeGraph makes
- *   it) and int8 with an int8 input (`withInt8Input`; its accuracy and latency are measured on
+ *   it) and int8 with an int8 input (`inputType: "int8"`; its accuracy and latency are measured on
  *   pre-quantized pixels); ratios are int8 / float32; accuracyDrop is float − int8 in points
  */
 export function quantizePipeline({
@@ -202,19 +179,19 @@ export function quantizePipeline({
   latencyRuns = 501,
 }) {
   const t0 = performance.now();
-  const { qGraph, bytes: files } = quantizeModel({
+  const { int8InputGraph, bytes: files } = quantizeModel({
     model,
     inputShape,
     trainX,
     calibration,
     observer,
   });
-  const intIn = withInt8Input(qGraph);
-  const bytes = { ...files, int8Input: saveModel(intIn.graph) };
+  const { scale, zeroPoint } = int8InputGraph.inputs[0].quant;
+  const bytes = { ...files, int8Input: saveModel(int8InputGraph) };
   const quantizeSeconds = (performance.now() - t0) / 1000;
   const x = testX.dataSync();
   const y = testY.dataSync();
-  const xq = quantizeTensor(x, intIn.scale, intIn.zeroPoint);
+  const xq = quantizeTensor(x, scale[0], zeroPoint[0]);
   const names = { float: "float32", int8: "int8", int8Input: "int8, int8 input" };
   const rows = Object.entries(bytes).map(([key, file]) => {
     const one = loadModel(file, { batchSize: 1 });

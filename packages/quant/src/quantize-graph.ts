@@ -72,6 +72,13 @@ export interface QuantizeGraphOptions {
   readonly perChannel?: boolean;
   /** Samples per calibration run when the graph's batch dim is −1 (default 32). */
   readonly batchSize?: number;
+  /**
+   * The quantized graph's input dtype (TFLite's `inference_input_type`): "float32" (default; the
+   * graph quantizes its input first) or "int8": the input is int8 with the first quantizeLinear's
+   * scale and zero point (declared in the input's `quant`), so the caller quantizes
+   * (q = round(x / scale) + zeroPoint) and no float copy of the input sits in the arena.
+   */
+  readonly inputType?: "float32" | "int8";
 }
 
 /** An int8 value: its name in the new graph and its quantization. */
@@ -262,7 +269,7 @@ function calibrate(
  * Ops with no int8 form (softmax, …) run in float32.
  * @param graph - a float graph with one float32 input; it is not modified
  * @param options - `calibration` samples (required), `observer` ("minmax"), `perChannel` (true),
- *   `batchSize` (32, for a −1 batch dim)
+ *   `batchSize` (32, for a −1 batch dim), `inputType` ("float32"; "int8" for an int8 input)
  * @returns a new graph with the same inputs and outputs; the caller owns its new initializers
  *   (unchanged float initializers are shared with `graph`)
  * @throws ArgumentError for bad options or calibration data, ModelFormatError for an invalid graph
@@ -279,8 +286,12 @@ export function quantizeGraph(graph: Graph, options: QuantizeGraphOptions): Grap
   ) {
     fail("options need exactly one of calibration data or ranges");
   }
-  const { perChannel = true } = options;
+  const { perChannel = true, inputType = "float32" } = options;
   if (typeof perChannel !== "boolean") fail(`perChannel must be a boolean (got ${perChannel})`);
+  if (inputType !== "float32" && inputType !== "int8") {
+    fail(`inputType must be "float32" or "int8" (got ${String(inputType)})`);
+  }
+  const typed = (q: Graph): Graph => (inputType === "int8" ? int8Input(q) : q);
   createSession(graph, { ops: allOps }); // checks the graph (ModelFormatError) before anything else
   const order = topoSort(graph);
   if (options.ranges !== undefined) {
@@ -299,10 +310,35 @@ export function quantizeGraph(graph: Graph, options: QuantizeGraphOptions): Grap
       }
       ranges.set(name, [r[0], r[1]]);
     }
-    return convert(graph, order, ranges, shapesOf(graph, order), perChannel);
+    return typed(convert(graph, order, ranges, shapesOf(graph, order), perChannel));
   }
   const { ranges, shapes } = calibrate(graph, order, options);
-  return convert(graph, order, ranges, shapes, perChannel);
+  return typed(convert(graph, order, ranges, shapes, perChannel));
+}
+
+/**
+ * The graph with an int8 input: the quantizeLinear of the float input is removed and its readers
+ * read the input, now int8 with that node's scale and zero point.
+ */
+function int8Input(g: Graph): Graph {
+  const input = g.inputs[0]!;
+  const quant = g.nodes.find((n) => n.op === "quantizeLinear" && n.inputs[0] === input.name);
+  const readers = g.nodes.filter((n) => n !== quant && n.inputs.includes(input.name));
+  if (!quant || readers.length > 0) {
+    return fail(
+      `inputType "int8" needs the input to feed int8 ops only (${quant ? `${readers[0]!.op} reads it as float` : "its first op has no int8 form"})`,
+    );
+  }
+  const q = quant.outputs[0]!;
+  const scale = quant.attrs.scale as number;
+  const zeroPoint = quant.attrs.zeroPoint as number;
+  return {
+    ...g,
+    inputs: [{ ...input, dtype: "int8", quant: { scale: [scale], zeroPoint: [zeroPoint] } }],
+    nodes: g.nodes
+      .filter((n) => n !== quant)
+      .map((n) => ({ ...n, inputs: n.inputs.map((i) => (i === q ? input.name : i)) })),
+  };
 }
 
 /** The fused activation of a relu or clip node, or null when it is neither relu nor relu6. */

@@ -19,11 +19,12 @@ import {
   Output,
   type OutputMap,
   type Session,
+  type ValueInfo,
 } from "@edgenn/runtime";
 import { allOps } from "@edgenn/runtime/ops";
 import { ArgumentError, DTypeError, ShapeError, type Tensor, tensor } from "@edgenn/tensor";
 import { type ObserverChoice, quantizeGraph } from "./quantize-graph.js";
-import { quantizeWeightsPerChannel } from "./reference.js";
+import { quantizeTensor, quantizeWeightsPerChannel } from "./reference.js";
 
 /** A batch of samples as a Tensor-like object (`shape`, `dataSync`). */
 export interface SampleTensor {
@@ -49,6 +50,12 @@ export interface QuantizeOptions {
   readonly perChannel?: boolean;
   /** "static" (default): int8 weights and activations; "dynamic": int8 weights only. */
   readonly mode?: "static" | "dynamic";
+  /**
+   * Static mode: the model's input dtype, "float32" (default) or "int8" (TFLite's integer-only
+   * input: the caller quantizes with the input's `quant` scale and zero point; `predict` still takes
+   * float32 and quantizes it).
+   */
+  readonly inputType?: "float32" | "int8";
 }
 
 /** Options of `QuantizedModel.predict`. */
@@ -130,8 +137,8 @@ export function samplesOf(
   name = "x",
 ): { data: Float32Array; n: number } {
   const input = graph.inputs[0];
-  if (graph.inputs.length !== 1 || input?.dtype !== "float32") {
-    throw new ArgumentError(`${who}: expected a model with one float32 input`);
+  if (graph.inputs.length !== 1 || (input?.dtype !== "float32" && input?.dtype !== "int8")) {
+    throw new ArgumentError(`${who}: expected a model with one float32 (or int8) input`);
   }
   const sample = input.shape.slice(1);
   const per = sample.reduce((a, b) => a * b, 1);
@@ -168,6 +175,11 @@ export function samplesOf(
   return { data, n };
 }
 
+/** The [scale, zeroPoint] of an int8 input (per tensor). */
+function inputQuant(input: ValueInfo): [number, number] {
+  return [input.quant!.scale[0]!, input.quant!.zeroPoint[0]!];
+}
+
 /**
  * Runs `graph` over `n` samples in chunks (the graph's fixed batch, else `batch`), returning each
  * listed output's values for all samples, concatenated, and its per-sample shape.
@@ -180,9 +192,12 @@ export function runChunks(
   batch: number,
   sessions: Map<number, Session> = new Map(),
 ): Map<string, { data: Float32Array | Int8Array | Int32Array | Uint8Array; shape: number[] }> {
-  const fixed = graph.inputs[0]!.shape[0]!;
+  const input = graph.inputs[0]!;
+  const fixed = input.shape[0]!;
   const chunk = fixed > 0 ? fixed : Math.min(batch, n);
   const per = data.length / n;
+  // an int8 input (inputType "int8") takes the samples quantized with its scale and zero point
+  const x = input.dtype === "int8" ? quantizeTensor(data, ...inputQuant(input)) : data;
   const session = (b: number): Session => {
     let s = sessions.get(b);
     if (!s) {
@@ -206,7 +221,7 @@ export function runChunks(
   );
   for (let start = 0; start < n; start += chunk) {
     const b = Math.min(chunk, n - start);
-    const out = session(b).run<Output | OutputMap>(data.subarray(start * per, (start + b) * per));
+    const out = session(b).run<Output | OutputMap>(x.subarray(start * per, (start + b) * per));
     const byName: OutputMap = out instanceof Output ? { [out.name]: out } : out;
     for (const [name, r] of result) r.data.set(byName[name]!.data, start * r.size);
   }
@@ -428,7 +443,14 @@ export function quantize(model: Module | Graph, options: QuantizeOptions = {}): 
   if (options === null || typeof options !== "object") {
     throw new ArgumentError(`${who}: options must be an object (got ${String(options)})`);
   }
-  const { calibration, inputShape, observer, perChannel = true, mode = "static" } = options;
+  const {
+    calibration,
+    inputShape,
+    observer,
+    perChannel = true,
+    mode = "static",
+    inputType,
+  } = options;
   if (mode !== "static" && mode !== "dynamic") {
     throw new ArgumentError(`${who}: mode must be "static" or "dynamic" (got ${String(mode)})`);
   }
@@ -440,9 +462,12 @@ export function quantize(model: Module | Graph, options: QuantizeOptions = {}): 
       `${who}: static quantization needs { calibration } samples (or pass { mode: "dynamic" } for weights-only int8)`,
     );
   }
-  if (mode === "dynamic" && (calibration !== undefined || observer !== undefined)) {
+  if (
+    mode === "dynamic" &&
+    (calibration !== undefined || observer !== undefined || inputType !== undefined)
+  ) {
     throw new ArgumentError(
-      `${who}: dynamic mode takes no calibration or observer (it quantizes weights only)`,
+      `${who}: dynamic mode takes no calibration, observer or inputType (it quantizes weights only)`,
     );
   }
   if (inputShape !== undefined) checkInputShape(who, inputShape);
@@ -454,6 +479,7 @@ export function quantize(model: Module | Graph, options: QuantizeOptions = {}): 
       calibration: calib,
       perChannel,
       ...(observer !== undefined && { observer }),
+      ...(inputType !== undefined && { inputType }),
     }),
     mode,
   );

@@ -10,6 +10,7 @@ import {
   type Graph,
   type GraphNode,
   type Initializer,
+  type Output,
   type OutputMap,
   saveModel,
 } from "@edgenn/runtime";
@@ -158,6 +159,56 @@ function hiddenRange(g: Graph, x: Float32Array): [number, number] {
   }
   return [lo, hi];
 }
+
+describe("quantizeGraph: inputType int8", () => {
+  const g = mlp(true);
+  const calib = normal(256 * 8, 1, 100);
+  const q = quantizeGraph(g, { calibration: calib });
+  const qi = quantizeGraph(g, { calibration: calib, inputType: "int8" });
+
+  it("drops the input's quantizeLinear and declares its scale and zero point on the input", () => {
+    expect(ops(qi)).toEqual(["qlinearGemm", "qlinearGemm", "dequantizeLinear", "softmax"]);
+    const p = chooseQuantParams(Math.min(...calib), Math.max(...calib));
+    expect(qi.inputs).toEqual([
+      { ...g.inputs[0], dtype: "int8", quant: { scale: [p.scale], zeroPoint: [p.zeroPoint] } },
+    ]);
+  });
+
+  it("gives exactly the float-input model's outputs on input the caller quantized", () => {
+    const x = normal(4 * 8, 1, 7);
+    const p = chooseQuantParams(Math.min(...calib), Math.max(...calib));
+    // q = clamp(roundHalfToEven(x / scale) + zeroPoint), written out here
+    const xq = Int8Array.from(x, (v) => {
+      const r = v / p.scale;
+      const f = Math.floor(r);
+      const even = r - f === 0.5 ? (f % 2 === 0 ? f : f + 1) : Math.round(r);
+      return Math.min(127, Math.max(-128, even + p.zeroPoint));
+    });
+    const a = createSession(q, { batchSize: 4 }).run(x) as Output;
+    const b = createSession(qi, { batchSize: 4 }).run(xq) as Output;
+    expect(Array.from(b.data)).toEqual(Array.from(a.data));
+    // and the float input no longer sits in the arena
+    expect(createSession(qi, { batchSize: 1 }).arenaBytes).toBeLessThan(
+      createSession(q, { batchSize: 1 }).arenaBytes,
+    );
+  });
+
+  it("refuses a graph whose input feeds a float op, and a bad inputType", () => {
+    const sig: Graph = {
+      ...g,
+      nodes: [
+        node("sigmoid", ["x"], "s"),
+        ...g.nodes.map((n) => ({ ...n, inputs: n.inputs.map((i) => (i === "x" ? "s" : i)) })),
+      ],
+    };
+    expect(() => quantizeGraph(sig, { calibration: calib, inputType: "int8" })).toThrow(
+      /inputType "int8" needs the input to feed int8 ops only \(its first op has no int8 form\)/,
+    );
+    expect(() => quantizeGraph(g, { calibration: calib, inputType: "uint8" as never })).toThrow(
+      ArgumentError,
+    );
+  });
+});
 
 describe("quantizeGraph: MLP", () => {
   const g = mlp(true);

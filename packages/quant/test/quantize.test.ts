@@ -222,6 +222,30 @@ describe("quantize (static)", () => {
   });
 });
 
+describe("quantize: inputType int8", () => {
+  it("makes an int8-input model whose predict takes float32 and matches the float-input model", () => {
+    const model = new Sequential(
+      new Linear(8, 16, { seed: 1 }),
+      new ReLU(),
+      new Linear(16, 3, { seed: 2 }),
+    );
+    const calibration = randn([64, 8], { seed: 3 });
+    const q = quantize(model, { calibration });
+    const qi = quantize(model, { calibration, inputType: "int8" });
+    expect(qi.graph.inputs[0]!.dtype).toBe("int8");
+    expect(qi.graph.nodes[0]!.op).toBe("qlinearGemm");
+    const x = randn([10, 8], { seed: 4 });
+    expect(Array.from(qi.predict(x).dataSync())).toEqual(Array.from(q.predict(x).dataSync()));
+    expect(qi.arenaBytes(1)).toBeLessThan(q.arenaBytes(1));
+    expect(() => quantize(model, { mode: "dynamic", inputType: "int8" })).toThrow(
+      /dynamic mode takes no calibration, observer or inputType/,
+    );
+    model.dispose();
+    calibration.dispose();
+    x.dispose();
+  });
+});
+
 describe("quantize: recurrent models", () => {
   it("a Linear after a GRU is quantized (the GRU's output is calibrated; the GRU stays float)", () => {
     // regression: the GRU's output rank was unknown, so nothing after it was calibrated
