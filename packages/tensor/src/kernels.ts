@@ -59,3 +59,21 @@ export {
 } from "./kernels/pool.js";
 export { reduce } from "./kernels/reduce.js";
 export { coalesce, forEachRow, type RowFn } from "./kernels/strided.js";
+export {
+  capabilities,
+  conv2dWasm,
+  gemmI8Wasm,
+  gemmI8WasmPacked,
+  gemmWasm,
+  gemmWasmPackedB,
+  type KernelSet,
+  type PackedF32,
+  type PackedI8,
+  packF32Weights,
+  packI8Weights,
+  provideWasmModules,
+  releaseWeights,
+  setKernelSet,
+  type WasmCapabilities,
+  wasmMemoryBytes,
+} from "./wasm/index.js";

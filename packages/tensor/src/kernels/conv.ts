@@ -14,6 +14,7 @@
  * (grown, never shrunk), so a steady state allocates nothing.
  */
 import type { Conv2dParams, FusedActivation } from "../backend.js";
+import { gemmWasm } from "../wasm/gemm-wasm.js";
 import { gemm, gemmPackedB, PACK_KC, PACK_NR } from "./gemm.js";
 
 /** Sizes of one conv2d call: input `[batch, inC, inH, inW]`, output `[batch, outC, outH, outW]`. */
@@ -422,7 +423,7 @@ export function conv2dBackpropInput(
     for (let gi = 0; gi < g; gi++) {
       const xo = dxOff + (n * inC + gi * cinG) * inHW;
       // col [K, hw] = W_gᵀ [K, coutG] · dy_g [coutG, hw]
-      gemm(
+      gemmWasm(
         true,
         false,
         k,
@@ -522,7 +523,7 @@ export function conv2dBackpropFilter(
       const xo = xOff + (n * inC + gi * cinG) * inHW;
       if (!direct) im2col(x, xo, cinG, inH, inW, kH, kW, outH, outW, p, col, 0);
       // dW_g [coutG, K] (+)= dy_g [coutG, hw] · colᵀ [hw, K]; the first image overwrites
-      gemm(
+      gemmWasm(
         false,
         true,
         coutG,

@@ -19,6 +19,8 @@ import { gemm } from "../../kernels/gemm.js";
 import * as pool from "../../kernels/pool.js";
 import { reduce } from "../../kernels/reduce.js";
 import { contiguousStrides, isContiguous } from "../../shape.js";
+import { conv2dWasm } from "../../wasm/conv-wasm.js";
+import { gemmWasm, capabilities as wasmCapabilities } from "../../wasm/gemm-wasm.js";
 import { BufferPool } from "./buffer-pool.js";
 
 /** A CPU buffer: a typed array over a pooled ArrayBuffer. */
@@ -115,7 +117,7 @@ export class CpuBackend implements Backend {
     const transB = b.strides[2] !== 1;
     const ldb = transB ? b.strides[2]! : b.strides[1]!;
     for (let i = 0; i < batch; i++) {
-      gemm(
+      gemmWasm(
         transA,
         transB,
         m,
@@ -198,7 +200,7 @@ export class CpuBackend implements Backend {
     const bd = bias === null ? null : this.#dense(bias);
     const dims = convDims(x.shape, w.shape, out.shape);
     const y = this.#out(out);
-    conv.conv2d(
+    conv2dWasm(
       xd.data,
       xd.offset,
       wd.data,
@@ -297,7 +299,9 @@ export class CpuBackend implements Backend {
   }
 
   describe(): Record<string, unknown> {
-    return { kernels: "typescript", poolCapBytes: this.#pool.capBytes };
+    // matmul, conv2d and its backward GEMMs run the WebAssembly SIMD kernels where they pay
+    const { kernels, reason } = wasmCapabilities();
+    return { kernels, kernelReason: reason, poolCapBytes: this.#pool.capBytes };
   }
 }
 
