@@ -5,6 +5,13 @@
  * `loadModelFile` and `fromOnnx` pass every set.
  */
 // the calls are marked pure so that a bundle importing one set drops the others
+
+import {
+  gemmWasmPackedB,
+  type PackedF32,
+  packF32Weights,
+  releaseWeights,
+} from "@edgenn/tensor/kernels";
 import { each, type OpSet } from "./op-helpers.js";
 import {
   dequantizeLinear,
@@ -14,7 +21,7 @@ import {
   qpool,
   quantizeLinear,
 } from "./ops-int8.js";
-import { batchNorm, conv2d, pool } from "./ops-nn.js";
+import { batchNorm, conv2d, gemmOp, pool } from "./ops-nn.js";
 import { gru, layerNorm } from "./ops-rnn.js";
 import { concat, reduce, transpose } from "./ops-shape.js";
 
@@ -73,8 +80,29 @@ export const tensorOps: OpSet = {
 };
 
 /**
- * Every op set of this entry, for a session that should run any model file.
+ * The WebAssembly SIMD kernels for the float ops (it replaces the core's TypeScript ones): gemm
+ * with a constant weight packs the weight into the wasm memory once at load and runs the SIMD
+ * micro-kernel, batch 1 included. Where WebAssembly SIMD is missing (or compiling is forbidden and
+ * no prebuilt module was provided) the same ops run the TypeScript kernels. Runs stay
+ * allocation-free (the steady-state allocation test covers batch 1 and 64).
  * @example
- * allOps.length; // 4
+ * Object.keys(simdOps); // ["gemm"]
  */
-export const allOps: readonly OpSet[] = [convOps, int8Ops, recurrentOps, tensorOps];
+export const simdOps: OpSet = {
+  gemm: [
+    2,
+    3,
+    /* @__PURE__ */ gemmOp<PackedF32>({
+      pack: packF32Weights,
+      run: gemmWasmPackedB,
+      release: releaseWeights,
+    }),
+  ],
+};
+
+/**
+ * Every op set of this entry, for a session that should run any model file, fast.
+ * @example
+ * allOps.length; // 5
+ */
+export const allOps: readonly OpSet[] = [convOps, int8Ops, recurrentOps, tensorOps, simdOps];

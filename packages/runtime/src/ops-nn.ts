@@ -26,62 +26,116 @@ const NOTHING = (): void => {};
 
 type F32 = Float32Array;
 
-/** gemm: Y = α·op(A)·op(B) + β·C, op = transpose when transA/transB; C broadcasts to [M, N]. */
-export const gemm: OpDef = (c) => {
-  const A = f32(c, 0);
-  const B = f32(c, 1);
-  const C = c.ins[2] && f32(c, 2);
-  const a = A.shape;
-  const b = B.shape;
-  if (a.length !== 2 || b.length !== 2) bad(c, `A and B must be 2-D, got [${a}] and [${b}]`);
-  const tA = num(c, "transA", 0, true, 0, 1);
-  const tB = num(c, "transB", 0, true, 0, 1);
-  const alpha = num(c, "alpha", 1);
-  const beta = C ? num(c, "beta", 1) : 0;
-  const m = a[tA]!;
-  const k = a[1 - tA]!;
-  const n = b[1 - tB]!;
-  if (b[tB] !== k) bad(c, `inner dimensions differ ([${a}], [${b}], transA=${tA}, transB=${tB})`);
-  if (C && `${broadcast(c, C.shape, [m, n], "C and A·B")}` !== `${[m, n]}`)
-    bad(c, `C must broadcast to [${m},${n}], got [${C.shape}]`);
-  gemmScratch(c.scratch, m, n, k);
-  c.bytes += 52;
-  return [
-    "float32",
-    [m, n],
-    (y) => {
-      const [cr, cc] = C ? broadcastStrides(C.shape, [m, n]) : [];
-      const ya = y.arr as F32;
-      const isRelu = c.act === "relu";
-      return () => {
-        // Y = β·C first; the product then accumulates onto it (gemm with β = 1)
-        for (let i = 0; beta && i < m; i++) {
-          for (let j = 0; j < n; j++)
-            ya[y.off + i * n + j] = beta * C!.arr[C!.off + i * cr! + j * cc!]!;
-        }
-        gemmKernel(
-          tA === 1,
-          tB === 1,
-          m,
-          n,
-          k,
-          alpha,
-          A.arr as F32,
-          A.off,
-          tA ? m : k,
-          B.arr as F32,
-          B.off,
-          tB ? k : n,
-          +!!beta,
-          ya,
-          y.off,
-          n,
-        );
-        for (let i = y.off; isRelu && i < y.off + m * n; i++) ya[i] = Math.max(ya[i]!, 0);
-      };
-    },
-  ];
-};
+/**
+ * A kernel that multiplies by a constant B packed once at load (the WebAssembly SIMD kernels of
+ * `@edgenn/tensor/kernels`, passed in by the `simdOps` op set so the core bundle stays small).
+ */
+export interface PackedGemm<P> {
+  /** Packs op(B), K×N (B stored N×K when transB), from b[bOff…] with leading dimension ldb. */
+  pack(transB: boolean, b: Float32Array, bOff: number, ldb: number, k: number, n: number): P;
+  /** C = α·op(A)·B + β·C with B packed. */
+  run(
+    transA: boolean,
+    m: number,
+    alpha: number,
+    a: Float32Array,
+    aOff: number,
+    lda: number,
+    pb: P,
+    beta: number,
+    c: Float32Array,
+    cOff: number,
+    ldc: number,
+  ): void;
+  /** Frees a packed B (called once its session is garbage). */
+  release(pb: P): void;
+}
+
+/**
+ * gemm: Y = α·op(A)·op(B) + β·C, op = transpose when transA/transB; C broadcasts to [M, N]. With
+ * `packed`, a constant B (an initializer) is packed at prepare and multiplied by that kernel.
+ */
+export function gemmOp<P>(packed?: PackedGemm<P>): OpDef {
+  // packed weights live as long as the step that uses them: freed when the session is dropped
+  const registry = packed && new FinalizationRegistry<P>((pb) => packed.release(pb));
+  return (c) => {
+    const A = f32(c, 0);
+    const B = f32(c, 1);
+    const C = c.ins[2] && f32(c, 2);
+    const a = A.shape;
+    const b = B.shape;
+    if (a.length !== 2 || b.length !== 2) bad(c, `A and B must be 2-D, got [${a}] and [${b}]`);
+    const tA = num(c, "transA", 0, true, 0, 1);
+    const tB = num(c, "transB", 0, true, 0, 1);
+    const alpha = num(c, "alpha", 1);
+    const beta = C ? num(c, "beta", 1) : 0;
+    const m = a[tA]!;
+    const k = a[1 - tA]!;
+    const n = b[1 - tB]!;
+    if (b[tB] !== k) bad(c, `inner dimensions differ ([${a}], [${b}], transA=${tA}, transB=${tB})`);
+    if (C && `${broadcast(c, C.shape, [m, n], "C and A·B")}` !== `${[m, n]}`)
+      bad(c, `C must broadcast to [${m},${n}], got [${C.shape}]`);
+    gemmScratch(c.scratch, m, n, k);
+    c.bytes += 52;
+    return [
+      "float32",
+      [m, n],
+      (y) => {
+        const [cr, cc] = C ? broadcastStrides(C.shape, [m, n]) : [];
+        const ya = y.arr as F32;
+        const isRelu = c.act === "relu";
+        const pb = packed && B.data && packed.pack(tB === 1, B.arr as F32, B.off, tB ? k : n, k, n);
+        const step = () => {
+          // Y = β·C first; the product then accumulates onto it (gemm with β = 1)
+          for (let i = 0; beta && i < m; i++) {
+            for (let j = 0; j < n; j++)
+              ya[y.off + i * n + j] = beta * C!.arr[C!.off + i * cr! + j * cc!]!;
+          }
+          if (pb) {
+            packed.run(
+              tA === 1,
+              m,
+              alpha,
+              A.arr as F32,
+              A.off,
+              tA ? m : k,
+              pb,
+              +!!beta,
+              ya,
+              y.off,
+              n,
+            );
+          } else {
+            gemmKernel(
+              tA === 1,
+              tB === 1,
+              m,
+              n,
+              k,
+              alpha,
+              A.arr as F32,
+              A.off,
+              tA ? m : k,
+              B.arr as F32,
+              B.off,
+              tB ? k : n,
+              +!!beta,
+              ya,
+              y.off,
+              n,
+            );
+          }
+          for (let i = y.off; isRelu && i < y.off + m * n; i++) ya[i] = Math.max(ya[i]!, 0);
+        };
+        if (pb) registry!.register(step, pb);
+        return step;
+      },
+    ];
+  };
+}
+
+/** gemm on the TypeScript GEMM kernel (the core op). */
+export const gemm: OpDef = gemmOp();
 
 /** matmul with NumPy semantics: 1-D operands promoted, batch dims broadcast. */
 export const matmul: OpDef = (c) => {

@@ -19,6 +19,7 @@ import vm from "node:vm";
 import { countBufferAllocations } from "@edgenn/testkit";
 import { describe, expect, it } from "vitest";
 import type { Graph, Session } from "../src/index.js";
+import { simdOps } from "../src/op-sets.js";
 import { f32, init, ints, mlp, node, randArray } from "./helpers.js";
 import { createSession } from "./sessions.js";
 
@@ -124,6 +125,19 @@ function models(): [string, Session, In, number][] {
   };
   return [
     ["MLP 784-128-64-10, batch 1", createSession(mlp()), randArray(784, 1), RUNS],
+    // the WebAssembly SIMD gemm (weights packed into wasm memory at load)
+    [
+      "MLP 784-128-64-10, batch 1, simdOps",
+      createSession(mlp(), { ops: [simdOps] }),
+      randArray(784, 1),
+      RUNS,
+    ],
+    [
+      "MLP 784-128-64-10, batch 64, simdOps",
+      createSession(mlp(), { batchSize: 64, ops: [simdOps] }),
+      randArray(784 * 64, 2),
+      30,
+    ],
     // 30 runs: one batch-64 run takes milliseconds on a shared core
     [
       "MLP 784-128-64-10, batch 64",

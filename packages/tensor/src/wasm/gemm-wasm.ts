@@ -322,14 +322,10 @@ function copyCIn(
     f.fill(0, cW >> 2, (cW >> 2) + m * nPad);
     return;
   }
-  if (beta === 1 && ldc === n && nPad === n) {
-    f.set(c.subarray(cOff, cOff + m * n), cW >> 2);
-    return;
-  }
+  // element loops, not subarray + set: a view per call would make inference allocate
   for (let i = 0, w = cW >> 2; i < m; i++, w += nPad) {
     const row = cOff + i * ldc;
-    if (beta === 1) f.set(c.subarray(row, row + n), w);
-    else for (let j = 0; j < n; j++) f[w + j] = beta * c[row + j]!;
+    for (let j = 0; j < n; j++) f[w + j] = beta * c[row + j]!;
   }
 }
 
@@ -343,10 +339,11 @@ function copyCOut(
   nPad: number,
 ): void {
   const f = f32v;
-  // one copy when both layouts are dense
-  if (ldc === n && nPad === n) c.set(f.subarray(cW >> 2, (cW >> 2) + m * n), cOff);
-  else
-    for (let i = 0, w = cW >> 2; i < m; i++, w += nPad) c.set(f.subarray(w, w + n), cOff + i * ldc);
+  // element loops, not subarray + set: a view per call would make inference allocate
+  for (let i = 0, w = cW >> 2; i < m; i++, w += nPad) {
+    const row = cOff + i * ldc;
+    for (let j = 0; j < n; j++) c[row + j] = f[w + j]!;
+  }
 }
 
 /**
