@@ -21,6 +21,7 @@ import {
   qpool,
   quantizeLinear,
 } from "./ops-int8.js";
+import { convInteger, matmulInteger, shift128 } from "./ops-integer.js";
 import { batchNorm, conv2d, gemmOp, pool } from "./ops-nn.js";
 import { gru, layerNorm } from "./ops-rnn.js";
 import { concat, reduce, transpose } from "./ops-shape.js";
@@ -43,7 +44,8 @@ export const convOps: OpSet = {
 
 /**
  * The int8 ops of quantized models (TFLite's scheme): qlinearGemm, qlinearConv, qadd, qmaxPool2d,
- * qavgPool2d, quantizeLinear and dequantizeLinear.
+ * qavgPool2d, quantizeLinear and dequantizeLinear, and shift128 (uint8 ↔ int8 at the edges of an
+ * imported uint8 ONNX model).
  * @example
  * Object.keys(int8Ops).includes("qlinearGemm"); // true
  */
@@ -55,6 +57,19 @@ export const int8Ops: OpSet = {
   qlinearGemm: [2, 3, qlinearGemm],
   qmaxPool2d: [1, 1, /* @__PURE__ */ qpool(true)],
   quantizeLinear: [1, 1, quantizeLinear],
+  shift128: [1, 1, shift128],
+};
+
+/**
+ * ONNX's integer ops (MatMulInteger, ConvInteger): matmulInteger and convInteger, int8 operands
+ * (uint8 ones are moved by 128 at import) with zero points, int32 outputs. A set of its own so
+ * that an int8 MLP's bundle (`int8Ops`) does not carry them.
+ * @example
+ * Object.keys(integerOps).sort(); // ["convInteger", "matmulInteger"]
+ */
+export const integerOps: OpSet = {
+  convInteger: [2, 4, convInteger],
+  matmulInteger: [2, 4, matmulInteger],
 };
 
 /**
@@ -103,6 +118,13 @@ export const simdOps: OpSet = {
 /**
  * Every op set of this entry, for a session that should run any model file, fast.
  * @example
- * allOps.length; // 5
+ * allOps.length; // 6
  */
-export const allOps: readonly OpSet[] = [convOps, int8Ops, recurrentOps, tensorOps, simdOps];
+export const allOps: readonly OpSet[] = [
+  convOps,
+  int8Ops,
+  integerOps,
+  recurrentOps,
+  tensorOps,
+  simdOps,
+];

@@ -50,7 +50,9 @@ export interface SessionOptions {
 /** The op set that has each op outside the core, for the "pass ops" hint. */
 const SETS: Record<string, string> = {
   convOps: "avgPool2d batchNorm conv2d globalAvgPool2d maxPool2d",
-  int8Ops: "qadd qavgPool2d qlinearConv qlinearGemm qmaxPool2d quantizeLinear dequantizeLinear",
+  int8Ops:
+    "qadd qavgPool2d qlinearConv qlinearGemm qmaxPool2d quantizeLinear dequantizeLinear shift128",
+  integerOps: "convInteger matmulInteger",
   recurrentOps: "gru layerNorm",
   tensorOps: "sum mean max min concat transpose",
 };

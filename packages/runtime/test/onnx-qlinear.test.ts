@@ -102,17 +102,18 @@ describe("ONNX QLinearMatMul", () => {
     }
   });
 
-  it("rejects uint8, a nonzero b_zero_point and non-constant weights, naming the node", () => {
+  it("rejects mismatched zero-point types, b − b_zero_point outside int8 and non-constant weights, naming the node", () => {
     const u8 = (extra: object) => () => onnxToGraph(matmulModel(n, k, m, b, bs, extra));
     expect(u8({ x: i8("xz", [], [3], T.UINT8) })).toThrow(ModelFormatError);
     expect(u8({ x: i8("xz", [], [3], T.UINT8) })).toThrow(
-      /node 0 "qmm" \(QLinearMatMul\): needs a constant int8 zero point .*for the input \(uint8 is not supported\)/,
+      /node 0 "qmm" \(QLinearMatMul\): the zero point for the input is uint8 but its data is int8/,
     );
     expect(u8({ w: i8("b", [k, m], b.map(Math.abs), T.UINT8) })).toThrow(
-      /"qmm" \(QLinearMatMul\): needs constant int8 2-D weights .*uint8 is not supported/,
+      /"qmm" \(QLinearMatMul\): the weight zero point \(input 5\) is int8 but its data is uint8/,
     );
-    expect(u8({ wz: i8("bz", [m], [0, 0, 1, 0, 0]) })).toThrow(
-      /"qmm".*weight zero point \(input 5\) must be 0/,
+    // b − 127 leaves int8 for every b < −1
+    expect(u8({ wz: i8("bz", [m], [0, 0, 127, 0, 0]) })).toThrow(
+      /"qmm".*weight \d+ minus its zero point is -\d+, outside int8/,
     );
     expect(() => onnxToGraph(matmulModel(n, k, m, b, [0.1, 0.2]))).toThrow(
       /weight scale \(input 4\) of 1 or 5 elements/,
@@ -240,10 +241,11 @@ describe("ONNX QLinearConv", () => {
     ]);
   });
 
-  it("rejects a nonzero w_zero_point, uint8 and a non-int32 bias, naming the node", () => {
-    expect(() => onnxToGraph(convModel({}, 2).bytes)).toThrow(ModelFormatError);
-    expect(() => onnxToGraph(convModel({}, 2).bytes)).toThrow(
-      /node 0 "qconv" \(QLinearConv\): weight zero point \(input 5\) must be 0/,
+  it("rejects w − w_zero_point outside int8 and a non-int32 bias, naming the node; runs uint8", () => {
+    // w − 127 leaves int8 for every w < −1
+    expect(() => onnxToGraph(convModel({}, 127).bytes)).toThrow(ModelFormatError);
+    expect(() => onnxToGraph(convModel({}, 127).bytes)).toThrow(
+      /node 0 "qconv" \(QLinearConv\): weight \d+ minus its zero point is -\d+, outside int8/,
     );
     const u8 = model({
       inputs: [{ name: "x", type: T.UINT8, dims: [1, 1, 2, 2] }],
@@ -255,7 +257,8 @@ describe("ONNX QLinearConv", () => {
       ],
       nodes: [nd("QLinearConv", ["x", "s", "z", "w", "s", "z", "s", "z"], "y")],
     });
-    expect(() => onnxToGraph(u8)).toThrow(/QLinearConv\): needs a constant int8 zero point.*uint8/);
+    // uint8 runs as int8 between two shift128 nodes (onnx-integer.test.ts checks the values)
+    expect(onnxToGraph(u8).nodes.map((n) => n.op)).toEqual(["qlinearConv", "shift128", "shift128"]);
     const fBias = model({
       inputs: [{ name: "x", type: T.INT8, dims: [1, 1, 2, 2] }],
       outputs: [{ name: "y", type: T.INT8, dims: [1, 1, 2, 2] }],

@@ -659,16 +659,15 @@ describe("fromOnnx: errors", () => {
       nd("Relu", ["l"], "r"),
       { ...nd("Gelu", ["r"], "g"), domain: "com.microsoft" },
       nd("LSTM", ["g"], "l2"),
-      nd("ConvInteger", ["l2"], "y"),
+      nd("DynamicQuantizeLinear", ["l2"], "y"),
     ];
     const f = () => fromOnnx(relu({ nodes }));
     expect(f).toThrow(ModelFormatError);
     expect(f).toThrow(
-      /unsupported ops LSTM, com\.microsoft\.Gelu, ConvInteger \(supported: .*Gemm/,
+      /unsupported ops LSTM, com\.microsoft\.Gelu, DynamicQuantizeLinear \(supported: .*Gemm/,
     );
-    // the integer ops are not mapped yet (QuantizeLinear, DequantizeLinear, QLinearMatMul and
-    // QLinearConv are)
-    for (const op of ["MatMulInteger", "ConvInteger", "DynamicQuantizeLinear"]) {
+    // dynamic quantization is not mapped (MatMulInteger and ConvInteger are)
+    for (const op of ["DynamicQuantizeLinear"]) {
       expect(() => fromOnnx(relu({ nodes: [nd(op, ["x"], "y")] }))).toThrow(
         `unsupported ops ${op} `,
       );
