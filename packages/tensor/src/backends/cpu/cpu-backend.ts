@@ -15,7 +15,6 @@ import { bytesPerElement, type DataArray, type DType, dtypeRange, viewArray } fr
 import * as conv from "../../kernels/conv.js";
 import * as ew from "../../kernels/elementwise.js";
 import { gather, scatterAdd } from "../../kernels/gather.js";
-import { gemm } from "../../kernels/gemm.js";
 import * as pool from "../../kernels/pool.js";
 import { reduce } from "../../kernels/reduce.js";
 import { contiguousStrides, isContiguous } from "../../shape.js";
