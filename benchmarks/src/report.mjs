@@ -9,15 +9,17 @@
  * @typedef {LibResult & { gflops: number, samplesPerSecond?: number }} LibEntry
  * @typedef {object} WorkloadResult
  * @property {string} id
- * @property {"gemm" | "conv" | "train" | "infer"} kind
+ * @property {"gemm" | "conv" | "train" | "infer" | "int8"} kind
  * @property {string} title
  * @property {Record<string, unknown>} params
  * @property {number} flops
  * @property {Check[]} checks
  * @property {Partial<Record<LibName, string>>} skipped
- * @property {Partial<Record<LibName, LibEntry>>} results
+ * @property {Partial<Record<LibName, LibEntry>>} results - (int8 workloads: keyed by case name, see
+ *   int8.mjs's GEMM_CASES and MODEL_CASES)
  * @property {{ "edgenn/tfjs-cpu": number | null, "edgenn/tfjs-wasm": number | null, "edgenn/onnxruntime-node"?: number | null }} ratios -
- *   speed ratios: the peer's median time ÷ edgenn's (> 1: edgenn is faster)
+ *   speed ratios: the peer's median time ÷ edgenn's (> 1: edgenn is faster); int8 workloads: named
+ *   ratios "X/Y" = Y's time ÷ X's (> 1: X is faster)
  * @property {number} [batch] - training workloads: samples per step
  * @property {Partial<Record<LibName, import("./train.mjs").LossSanity>>} [sanity] - training
  *   workloads: the loss over the timed steps
@@ -96,6 +98,7 @@ export function renderMarkdown(rep) {
   const conv = rep.workloads.filter((w) => w.kind === "conv");
   const train = rep.workloads.filter((w) => w.kind === "train");
   const infer = rep.workloads.filter((w) => w.kind === "infer");
+  const int8 = rep.workloads.filter((w) => w.kind === "int8");
   const lines = [
     "# Benchmarks",
     "",
@@ -114,7 +117,7 @@ export function renderMarkdown(rep) {
     "```",
     "",
     "Results go to `benchmarks/results/latest.json` (every sample, machine and versions) and to this",
-    "page. `--only gemm,conv,train,infer` (any of them) and `--sizes 64,256` run a subset; such partial runs write",
+    "page. `--only gemm,conv,train,infer,int8` (any of them) and `--sizes 64,256` run a subset; such partial runs write",
     "`benchmarks/results/partial.json` and leave this page alone.",
     "",
     "## What is measured",
@@ -153,6 +156,23 @@ export function renderMarkdown(rep) {
     "  runtime, loads the model file and runs 1,000 batch-1 inferences, against a child that runs",
     "  nothing, and the min+gzip size of `import { loadModel } from '@edgenn/runtime'` bundled as",
     "  size-limit does (esbuild bundle + minify, gzip level 9).",
+    "- **int8** (`benchmarks/src/int8.mjs`): int8 against float32 in the same run, next to",
+    "  onnxruntime-node (native, **one intra-op thread**). GEMM `y = A·Wᵀ`, n × n, n = 256 and 512:",
+    "  edgenn's TypeScript int8 kernel (`linearQ8Int32` on a `prepareLinearQ8` plan, exact int32",
+    "  accumulators), its WebAssembly int8 kernel (`gemmI8Wasm`, W packed per call, and",
+    "  `gemmI8WasmPacked`, W packed once by `packI8Weights`), its float kernels (TS `gemm`,",
+    "  `gemmWasm`), and ORT MatMulInteger (int8 × int8 → int32), QLinearMatMul (int8 or uint8",
+    "  activations × int8 weights, per-column scales → int8) and float MatMul, W an initializer and A",
+    "  fed per call; GOP/s = 2n³ / time. Inference through `@edgenn/runtime` (`loadModel(bytes, { ops:",
+    "  allOps, batchSize })`, `session.run(x)`) at batch 1 and 64 of an MLP 784-128-64-10 and a small",
+    "  CNN (conv 8@3×3 'same' → ReLU → max-pool 2 → flatten → linear 10), float32 against int8",
+    "  (`quantizeGraph`, static, per channel, 256 random calibration images), and ORT running both",
+    "  graphs as ONNX: float (Gemm, Conv) and int8 (QuantizeLinear → QLinearConv → MaxPool → Flatten",
+    "  → com.microsoft QGemm → DequantizeLinear; QGemm is QLinearMatMul with the int32 bias, which",
+    "  QLinearMatMul lacks), with int8 and with uint8 activations. Checks: the int32 GEMM results",
+    "  agree exactly; QLinearMatMul is within one int8 step of `@edgenn/quant`'s `referenceLinear`;",
+    "  the runtime's int8 output equals the quantized graph run with `@edgenn/quant`'s reference",
+    "  kernels exactly, and ORT's is within one output step.",
     "- Before timing, each workload computes its result once per library and compares them (max",
     "  absolute difference, and for GEMM each library against a float64 reference on 256 sampled",
     `  entries); a check passes when the difference is ≤ ${"1e-4"} × max(1, max |value|).`,
@@ -294,6 +314,8 @@ export function renderMarkdown(rep) {
     }
   }
 
+  if (int8.length) lines.push(...int8Section(int8));
+
   lines.push(
     "## Agreement checks",
     "",
@@ -312,4 +334,94 @@ export function renderMarkdown(rep) {
   }
   lines.push("");
   return `${lines.join("\n")}`;
+}
+
+/**
+ * The int8 section: GEMM and inference tables.
+ * @param {WorkloadResult[]} ws
+ * @returns {string[]}
+ */
+function int8Section(ws) {
+  /** @param {WorkloadResult} w @param {string} name */
+  const ms = (w, name) => {
+    const r = /** @type {Record<string, LibEntry>} */ (w.results)[name];
+    return r && !r.error ? fmtMs(r.medianMs) : "—";
+  };
+  /** @param {WorkloadResult} w @param {string} name */
+  const gops = (w, name) => {
+    const r = /** @type {Record<string, LibEntry>} */ (w.results)[name];
+    return r && !r.error ? fix(r.gflops) : "—";
+  };
+  /** @param {WorkloadResult} w @param {string} name */
+  const ratio = (w, name) =>
+    fmtRatio(/** @type {Record<string, number | null>} */ (w.ratios)[name] ?? null);
+  /** @param {WorkloadResult} w @param {string} name */
+  const us = (w, name) => {
+    const r = /** @type {Record<string, LibEntry>} */ (w.results)[name];
+    return r && !r.error ? (r.medianMs * 1e3).toFixed(1) : "—";
+  };
+  const gemm = ws.filter((w) => w.params.n !== undefined);
+  const models = ws.filter((w) => w.params.batch !== undefined);
+  const cases = [
+    "edgenn TS int8",
+    "edgenn wasm int8",
+    "edgenn wasm int8 packed",
+    "edgenn TS f32",
+    "edgenn wasm f32",
+    "ORT MatMulInteger s8",
+    "ORT QLinearMatMul s8",
+    "ORT QLinearMatMul u8",
+    "ORT MatMul f32",
+  ];
+  const lines = [
+    "## int8 vs float32",
+    "",
+    "onnxruntime-node runs on one intra-op thread (`intraOpNumThreads: 1`), like edgenn.",
+    "",
+    "### GEMM y = A·Wᵀ (n × n)",
+    "",
+    "Median ms per op (GOP/s in brackets). s8: int8 activations, u8: uint8 activations (weights",
+    "int8 in both).",
+    "",
+    `| case | ${gemm.map((w) => `n = ${w.params.n}`).join(" | ")} |`,
+    `| --- | ${gemm.map(() => "---:").join(" | ")} |`,
+  ];
+  for (const c of cases) {
+    lines.push(`| ${c} | ${gemm.map((w) => `${ms(w, c)} (${gops(w, c)})`).join(" | ")} |`);
+  }
+  lines.push(
+    "",
+    "Speed ratios (the float time ÷ the int8 time, or the peer's ÷ edgenn's: above 1× the first named is faster).",
+    "",
+    `| ratio | ${gemm.map((w) => `n = ${w.params.n}`).join(" | ")} |`,
+    `| --- | ${gemm.map(() => "---:").join(" | ")} |`,
+  );
+  for (const r of Object.keys(gemm[0]?.ratios ?? {})) {
+    lines.push(`| ${r} | ${gemm.map((w) => ratio(w, r)).join(" | ")} |`);
+  }
+  lines.push(
+    "",
+    "### Inference through `@edgenn/runtime`, float32 vs int8",
+    "",
+    "Median µs per call. int8 speed-up = the float time ÷ the int8 time (above 1× int8 is faster);",
+    "edgenn int8 vs ORT = ORT's time ÷ edgenn's (above 1× edgenn is faster). ORT int8: the int8",
+    "model with int8 activations (edgenn's tensors); ORT u8: the same model with uint8 activations",
+    "(zero points + 128, identical results), the form ORT's x86 kernels are fastest at. Random",
+    "calibration and inputs: the speed is what is measured here; accuracy on MNIST is in",
+    "docs/quantization.md.",
+    "",
+    "| model | batch | edgenn f32 | edgenn int8 | int8 speed-up | ORT f32 | ORT int8 | ORT u8 | ORT int8 / u8 speed-up | edgenn int8 vs ORT int8 / u8 | file f32 / int8 (B) | arena f32 / int8 (B) |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+  );
+  for (const w of models) {
+    const p =
+      /** @type {{ model: string, batch: number, fileBytes: { f32: number, int8: number }, arenaBytes: { f32: number, int8: number } }} */ (
+        /** @type {unknown} */ (w.params)
+      );
+    lines.push(
+      `| ${p.model} | ${p.batch} | ${us(w, "edgenn f32")} | ${us(w, "edgenn int8")} | ${ratio(w, "edgenn int8/edgenn f32")} | ${us(w, "ORT f32")} | ${us(w, "ORT int8")} | ${us(w, "ORT u8")} | ${ratio(w, "ORT int8/ORT f32")} / ${ratio(w, "ORT u8/ORT f32")} | ${ratio(w, "edgenn int8/ORT int8")} / ${ratio(w, "edgenn int8/ORT u8")} | ${p.fileBytes.f32} / ${p.fileBytes.int8} | ${p.arenaBytes.f32} / ${p.arenaBytes.int8} |`,
+    );
+  }
+  lines.push("");
+  return lines;
 }

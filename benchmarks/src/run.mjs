@@ -2,7 +2,7 @@
 /**
  * edgenn vs tfjs-cpu vs tfjs-wasm (and onnxruntime-node for inference), every workload in one run.
  *
- *   node --expose-gc src/run.mjs [--quick] [--only gemm,conv,train,infer] [--sizes 64,128]
+ *   node --expose-gc src/run.mjs [--quick] [--only gemm,conv,train,infer,int8] [--sizes 64,128]
  *
  * edgenn is measured through its `dist` build: the root `pnpm bench` builds first; run directly
  * (`pnpm --filter @edgenn/benchmarks bench`), this warns when a package's dist is older than its
@@ -17,6 +17,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { runSuite } from "./harness.mjs";
 import { measureBundle, measureRss, runInfer } from "./infer.mjs";
+import { runInt8 } from "./int8.mjs";
 import { initPeers, liveTensors, versions } from "./libs.mjs";
 import { renderMarkdown } from "./report.mjs";
 import { prepareTrainCnn, prepareTrainMlp } from "./train.mjs";
@@ -40,7 +41,7 @@ const { values: args } = parseArgs({
 const options = args.quick
   ? { rounds: 1, minSamples: 3, maxTime: 0.5 }
   : { rounds: 3, minSamples: 2, maxTime: 0.6 };
-const WORKLOADS = ["gemm", "conv", "train", "infer"];
+const WORKLOADS = ["gemm", "conv", "train", "infer", "int8"];
 const only = args.only?.split(",") ?? WORKLOADS;
 for (const w of only) if (!WORKLOADS.includes(w)) throw new Error(`--only: unknown workload ${w}`);
 const sizes = args.sizes?.split(",").map(Number) ?? GEMM_SIZES;
@@ -70,7 +71,7 @@ function gitInfo() {
 function staleBuilds() {
   const root = fileURLToPath(new URL("../../packages/", import.meta.url));
   const stale = [];
-  for (const pkg of ["tensor", "autograd", "optim", "nn", "edgenn", "runtime"]) {
+  for (const pkg of ["tensor", "autograd", "optim", "nn", "edgenn", "runtime", "quant"]) {
     const dist = path.join(root, pkg, "dist", "index.js");
     const src = path.join(root, pkg, "src");
     if (!existsSync(dist)) {
@@ -196,6 +197,10 @@ if (only.includes("infer")) {
   );
   runtime = { rss, bundle };
 }
+
+// int8 vs float32: GEMM (n = 256, 512; --sizes applies to the gemm workload only) and MLP / CNN
+// inference through the runtime, next to onnxruntime-node
+if (only.includes("int8")) workloads.push(...(await runInt8(options)));
 
 /** @type {import("./report.mjs").Report} */
 const report = {
