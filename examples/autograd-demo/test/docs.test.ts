@@ -375,12 +375,16 @@ describe("the code blocks of README.md and docs/", () => {
       g.__docCheck = docCheck;
       const log = vi.spyOn(console, "log").mockImplementation(() => {});
       const cwd = process.cwd();
+      // a block may change global settings (limits, fallback): each starts from the same state
+      const limits = edgenn.setLimits({});
       try {
         await import(/* @vite-ignore */ pathToFileURL(file).href);
       } finally {
         log.mockRestore();
         process.chdir(cwd);
         edgenn.setBackend(edgenn.cpuBackend());
+        edgenn.setLimits(limits);
+        edgenn.setCpuFallback(false);
       }
     });
   }

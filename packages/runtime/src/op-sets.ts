@@ -7,9 +7,12 @@
 // the calls are marked pure so that a bundle importing one set drops the others
 
 import {
+  gemmI8WasmPacked,
   gemmWasmPackedB,
   type PackedF32,
+  type PackedI8,
   packF32Weights,
+  packI8Weights,
   releaseWeights,
 } from "@edgenn/tensor/kernels";
 import { each, type OpSet } from "./op-helpers.js";
@@ -18,6 +21,7 @@ import {
   qadd,
   qlinearConv,
   qlinearGemm,
+  qlinearGemmOp,
   qpool,
   quantizeLinear,
 } from "./ops-int8.js";
@@ -95,13 +99,14 @@ export const tensorOps: OpSet = {
 };
 
 /**
- * The WebAssembly SIMD kernels for the float ops (it replaces the core's TypeScript ones): gemm
- * with a constant weight packs the weight into the wasm memory once at load and runs the SIMD
- * micro-kernel, batch 1 included. Where WebAssembly SIMD is missing (or compiling is forbidden and
+ * The WebAssembly SIMD kernels (they replace the TypeScript ones): gemm and qlinearGemm pack their
+ * constant weights into the wasm memory once at load and run the SIMD micro-kernels (float32, and
+ * int8 with int32 accumulation, requantized exactly as the TypeScript kernel does), batch 1
+ * included. Where WebAssembly SIMD is missing (or compiling is forbidden and
  * no prebuilt module was provided) the same ops run the TypeScript kernels. Runs stay
  * allocation-free (the steady-state allocation test covers batch 1 and 64).
  * @example
- * Object.keys(simdOps); // ["gemm"]
+ * Object.keys(simdOps); // ["gemm", "qlinearGemm"]
  */
 export const simdOps: OpSet = {
   gemm: [
@@ -110,6 +115,15 @@ export const simdOps: OpSet = {
     /* @__PURE__ */ gemmOp<PackedF32>({
       pack: packF32Weights,
       run: gemmWasmPackedB,
+      release: releaseWeights,
+    }),
+  ],
+  qlinearGemm: [
+    2,
+    3,
+    /* @__PURE__ */ qlinearGemmOp<PackedI8>({
+      pack: (w, wOff, n, k, ldw) => packI8Weights(w, wOff, ldw, n, k),
+      run: gemmI8WasmPacked,
       release: releaseWeights,
     }),
   ],

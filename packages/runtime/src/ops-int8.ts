@@ -19,6 +19,7 @@ import {
   prepareLinearQ8,
   preparePool2dQ8,
   quantizeMultiplier,
+  requantizeQ8,
   roundHalfEven,
 } from "@edgenn/tensor/kernels";
 import { bad, type Ctx, f32, input, ints, num, type OpDef, str, type Val } from "./op-helpers.js";
@@ -206,32 +207,71 @@ export const dequantizeLinear: OpDef = (c) => {
 };
 
 /**
+ * An int8 GEMM on weights packed once at load (the WebAssembly int8 kernel of
+ * `@edgenn/tensor/kernels`, passed in by the `simdOps` op set so the core int8 set stays small).
+ */
+export interface PackedGemmQ8<P> {
+  /** Packs W (N×K, row j at `wOff + j·ldw`). */
+  pack(w: Int8Array, wOff: number, n: number, k: number, ldw: number): P;
+  /** acc (M×N, from accOff) = Σₚ W[j, p]·(x[i, p] − xZeroPoint). */
+  run(
+    m: number,
+    pw: P,
+    x: Int8Array,
+    xOff: number,
+    ldx: number,
+    xZeroPoint: number,
+    acc: Int32Array,
+    accOff: number,
+    ldc: number,
+  ): void;
+  /** Frees packed weights (called once the session is garbage). */
+  release(pw: P): void;
+}
+
+/**
  * qlinearGemm: y[i, j] = clamp(yZp + MBQM(Σₚ w[j, p]·(x[i, p] − xZp) + bias[j], M_j), act) for x
  * int8 [N, K], w int8 [M, K], bias int32 [M] (optional).
+ * With `packed`, the int32 accumulators come from that kernel and `requantizeQ8` finishes them
+ * (bit-exact with `linearQ8`).
  */
-export const qlinearGemm: OpDef = (c) => {
-  const X = i8(c, 0);
-  const W = input(c, 1);
-  if (X.shape.length !== 2 || W.shape.length !== 2)
-    bad(c, `input and weights must be 2-D, got [${X.shape}] and [${W.shape}]`);
-  const p = weighted(c);
-  const [m, k] = X.shape as [number, number];
-  if (W.shape[1] !== k) bad(c, `weights [${W.shape}] do not fit input [${X.shape}] (K = ${k})`);
-  checkK(c, k);
-  c.bytes += packedBytes(p.outC, k);
-  return [
-    "int8",
-    [m, p.outC],
-    (y) => {
-      const plan = planned(c, () =>
-        prepareLinearQ8(p.w, 0, p.outC, k, p.bias, 0, p.xZeroPoint, p.rq),
-      );
-      const xa = X.arr as I8;
-      const ya = y.arr as I8;
-      return () => linearQ8(plan, m, xa, X.off, ya, y.off);
-    },
-  ];
-};
+export function qlinearGemmOp<P>(packed?: PackedGemmQ8<P>): OpDef {
+  const registry = packed && new FinalizationRegistry<P>((pw) => packed.release(pw));
+  return (c) => {
+    const X = i8(c, 0);
+    const W = input(c, 1);
+    if (X.shape.length !== 2 || W.shape.length !== 2)
+      bad(c, `input and weights must be 2-D, got [${X.shape}] and [${W.shape}]`);
+    const p = weighted(c);
+    const [m, k] = X.shape as [number, number];
+    if (W.shape[1] !== k) bad(c, `weights [${W.shape}] do not fit input [${X.shape}] (K = ${k})`);
+    checkK(c, k);
+    c.bytes += packedBytes(p.outC, k) + (packed ? 4 * m * p.outC : 0);
+    return [
+      "int8",
+      [m, p.outC],
+      (y) => {
+        const plan = planned(c, () =>
+          prepareLinearQ8(p.w, 0, p.outC, k, p.bias, 0, p.xZeroPoint, p.rq),
+        );
+        const xa = X.arr as I8;
+        const ya = y.arr as I8;
+        if (!packed) return () => linearQ8(plan, m, xa, X.off, ya, y.off);
+        const pw = packed.pack(p.w, 0, p.outC, k, k);
+        const acc = new Int32Array(m * p.outC);
+        const step = () => {
+          packed.run(m, pw, xa, X.off, k, p.xZeroPoint, acc, 0, p.outC);
+          requantizeQ8(plan, m, acc, 0, ya, y.off);
+        };
+        registry!.register(step, pw);
+        return step;
+      },
+    ];
+  };
+}
+
+/** qlinearGemm on the TypeScript int8 kernel (the `int8Ops` op). */
+export const qlinearGemm: OpDef = qlinearGemmOp();
 
 /**
  * qlinearConv (NCHW): y = clamp(yZp + MBQM(Σ w·(x − xZp) + bias, M_oc), act) per output channel,

@@ -46,6 +46,7 @@ export {
   preparePool2dQ8,
   quantizeMultiplier,
   type RequantTable,
+  requantizeQ8,
   roundingDivideByPOT,
   saturatingRoundingDoublingHighMul,
   symmetricWeightScale,

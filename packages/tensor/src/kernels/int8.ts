@@ -642,6 +642,46 @@ export function linearQ8Int32(
   }
 }
 
+/**
+ * y[i, j] = clamp(outZeroPoint + MBQM(acc[i, j] + bias[j], M_j)): the requantization of
+ * `linearQ8` applied to accumulators computed elsewhere (Σₚ W[j, p]·(x[i, p] − inZeroPoint), e.g.
+ * by the WebAssembly int8 GEMM), bit-exact with `linearQ8` on the same accumulators.
+ * @param plan - from `prepareLinearQ8` (its bias and requantization are used)
+ * @param m - rows (batch)
+ * @param acc - m×N int32 accumulators, row-major from `accOff`
+ * @param y - m×N int8 outputs, row-major from `yOff`, overwritten
+ * @returns nothing: `y` holds the result
+ */
+export function requantizeQ8(
+  plan: LinearQ8Plan,
+  m: number,
+  acc: Int32Array,
+  accOff: number,
+  y: Int8Array,
+  yOff: number,
+): void {
+  const { n, bias } = plan;
+  const {
+    leftShift,
+    multiplier,
+    rightShift,
+    mask,
+    outZeroPoint: zp,
+    actMin,
+    actMax,
+  } = plan.requant;
+  for (let j = 0; j < n; j++) {
+    const b = bias[j]!;
+    const ls = leftShift[j]!;
+    const mul = multiplier[j]!;
+    const rs = rightShift[j]!;
+    const mk = mask[j]!;
+    for (let i = 0, o = j; i < m; i++, o += n) {
+      y[yOff + o] = requantOne((acc[accOff + o]! + b) | 0, ls, mul, rs, mk, zp, actMin, actMax);
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // conv2d
 // ---------------------------------------------------------------------------------------------

@@ -820,7 +820,11 @@ function runI8(
     fam[rem]!(aW + i0 * kp * 4, bW, cW + i0 * nPad * 4, nPad * 4, 1, panels, kp);
   }
   const v = i32v;
-  for (let i = 0, w = cW >> 2; i < m; i++, w += nPad) c.set(v.subarray(w, w + n), cOff + i * ldc);
+  // element loops, not subarray + set: a view per call would make inference allocate
+  for (let i = 0, w = cW >> 2; i < m; i++, w += nPad) {
+    const row = cOff + i * ldc;
+    for (let j = 0; j < n; j++) c[row + j] = v[w + j]!;
+  }
   return true;
 }
 
