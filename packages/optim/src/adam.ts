@@ -1,4 +1,5 @@
 import { add, assign, div, mul, sqrt, square, sub, type Tensor } from "@edgenn/tensor";
+import { pow } from "@edgenn/tensor/kernels";
 import { checkNumber, checkOptions } from "./checks.js";
 import { Optimizer, type Schedule } from "./optimizer.js";
 
@@ -64,8 +65,9 @@ export function adamStep(
 ): void {
   assign(m, add(mul(m, beta1), mul(d, 1 - beta1)));
   assign(v, add(mul(v, beta2), mul(square(d), 1 - beta2)));
-  const bc1 = 1 - beta1 ** t;
-  const bc2 = 1 - beta2 ** t;
+  // the portable pow: `**` rounds differently across engines (0.9 ** 4 on Deno vs Node)
+  const bc1 = 1 - pow(beta1, t);
+  const bc2 = 1 - pow(beta2, t);
   const denom = add(div(sqrt(v), Math.sqrt(bc2)), epsilon);
   assign(p, sub(p, mul(div(m, denom), lr / bc1)));
 }

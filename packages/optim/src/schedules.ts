@@ -3,6 +3,7 @@
  * optimizer. Each is computed in closed form (float64), so a resumed run sees the same rates.
  */
 import { ArgumentError } from "@edgenn/tensor";
+import { cosPi, pow } from "@edgenn/tensor/kernels";
 import { checkNumber, checkOptions, checkStep, describe } from "./checks.js";
 import type { Schedule } from "./optimizer.js";
 
@@ -25,7 +26,7 @@ export function stepLR(lr0: number, options: { stepSize: number; gamma?: number 
   const o = checkOptions(op, options, ["stepSize", "gamma"]);
   const stepSize = checkNumber(op, "stepSize", o.stepSize, undefined, { min: 1, integer: true });
   const gamma = checkPositive(op, "gamma", o.gamma, 0.1);
-  return (step) => lr0 * gamma ** Math.floor(checkStep(op, step) / stepSize);
+  return (step) => lr0 * pow(gamma, Math.floor(checkStep(op, step) / stepSize));
 }
 
 /**
@@ -44,7 +45,7 @@ export function exponentialLR(lr0: number, options: { gamma: number }): Schedule
   checkNumber(op, "lr0", lr0, undefined, { min: 0 });
   const o = checkOptions(op, options, ["gamma"]);
   const gamma = checkPositive(op, "gamma", o.gamma, undefined);
-  return (step) => lr0 * gamma ** checkStep(op, step);
+  return (step) => lr0 * pow(gamma, checkStep(op, step));
 }
 
 /**
@@ -70,7 +71,7 @@ export function cosineLR(lr0: number, options: { totalSteps: number; minLr?: num
   const minLr = checkNumber(op, "minLr", o.minLr, 0, { min: 0 });
   return (step) => {
     const t = Math.min(checkStep(op, step), total);
-    return minLr + ((lr0 - minLr) * (1 + Math.cos((Math.PI * t) / total))) / 2;
+    return minLr + ((lr0 - minLr) * (1 + cosPi(t / total))) / 2;
   };
 }
 

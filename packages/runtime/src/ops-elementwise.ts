@@ -3,7 +3,7 @@
  * (a one-row walk), per-channel affine maps (batchNorm, conv bias) and the copies of transpose and
  * concat, with one loop per op (the switch outside the loop); and softmax/logSoftmax.
  */
-import { erf, sigmoid } from "@edgenn/tensor/kernels";
+import { erf, exp, expm1, log, sigmoid, tanh } from "@edgenn/tensor/kernels";
 import {
   type Arr,
   axis,
@@ -113,23 +113,21 @@ function unaryLoop(
       // elu(x) = x for x ≥ 0, α(eˣ − 1) below
       for (let i = xo; i < end; i++) {
         const v = x[i]!;
-        y[i + d] = v < 0 ? p * Math.expm1(v) : v;
+        y[i + d] = v < 0 ? p * expm1(v) : v;
       }
       return;
     case "sigmoid":
       for (let i = xo; i < end; i++) y[i + d] = sigmoid(x[i]!);
       return;
     case "tanh":
-      for (let i = xo; i < end; i++) y[i + d] = Math.tanh(x[i]!);
+      for (let i = xo; i < end; i++) y[i + d] = tanh(x[i]!);
       return;
     case "gelu":
       // gelu(x) = x·Φ(x) = ½x(1 + erf(x/√2)); tanh form: ½x(1 + tanh(√(2/π)(x + 0.044715x³)))
       for (let i = xo; i < end; i++) {
         const v = x[i]!;
         y[i + d] =
-          0.5 *
-          v *
-          (1 + (p ? Math.tanh(GELU_C * (v + 0.044715 * v * v * v)) : erf(v * Math.SQRT1_2)));
+          0.5 * v * (1 + (p ? tanh(GELU_C * (v + 0.044715 * v * v * v)) : erf(v * Math.SQRT1_2)));
       }
       return;
     default:
@@ -294,9 +292,8 @@ export function softmax(isLog: boolean): OpDef {
               let m = Number.NEGATIVE_INFINITY;
               for (let k = 0; k < len; k++) m = Math.max(m, xa[xb + k * inner]!);
               let s = 0;
-              for (let k = 0; k < len; k++)
-                s += ya[yb + k * inner] = Math.exp(xa[xb + k * inner]! - m);
-              const ls = m + Math.log(s);
+              for (let k = 0; k < len; k++) s += ya[yb + k * inner] = exp(xa[xb + k * inner]! - m);
+              const ls = m + log(s);
               for (let k = 0; k < len; k++) {
                 ya[yb + k * inner] = isLog ? xa[xb + k * inner]! - ls : ya[yb + k * inner]! / s;
               }

@@ -3,7 +3,7 @@
  * batch first) and layerNorm (ONNX LayerNormalization). Both prepare their scratch once and run
  * without allocating.
  */
-import { gemm as gemmKernel, sigmoid } from "@edgenn/tensor/kernels";
+import { gemm as gemmKernel, sigmoid, tanh } from "@edgenn/tensor/kernels";
 import {
   axis,
   bad,
@@ -104,7 +104,7 @@ export const gru: OpDef = (c) => {
               const hn = t > 0 ? gh[ho + 2 * h + j]! : 0;
               const r = sigmoid(gi[io + j]! + bia[bio + j]! + hr + bha[bho + j]!);
               const z = sigmoid(gi[io + h + j]! + bia[bio + h + j]! + hz + bha[bho + h + j]!);
-              const cand = Math.tanh(
+              const cand = tanh(
                 gi[io + 2 * h + j]! + bia[bio + 2 * h + j]! + r * (hn + bha[bho + 2 * h + j]!),
               );
               const hp = t > 0 ? ya[po + j]! : 0;

@@ -17,7 +17,6 @@ export {
   binary,
   cast,
   copy,
-  erf,
   roundHalfEven,
   sigmoid,
   softplus,
@@ -51,6 +50,7 @@ export {
   saturatingRoundingDoublingHighMul,
   symmetricWeightScale,
 } from "./kernels/int8.js";
+export { cosPi, erf, exp, expm1, log, log1p, pow, sinPi, tanh } from "./kernels/math.js";
 export {
   avgPool2d,
   avgPool2dBackward,

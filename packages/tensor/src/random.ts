@@ -1,9 +1,11 @@
 /*
  * Seeded random numbers: xoshiro128** (state: four 32-bit words) seeded through splitmix32, and
  * standard normals by the Box–Muller transform. The same seed gives the same stream on every
- * JavaScript runtime (only 32-bit integer arithmetic and Math.log/cos/sqrt are used).
+ * JavaScript runtime: only 32-bit integer arithmetic, Math.sqrt (IEEE-exact) and the portable
+ * log/sinPi/cosPi of kernels/math.ts are used (Math.log/sin/cos differ between engines).
  */
 import { ArgumentError } from "./errors.js";
+import { cosPi, log, sinPi } from "./kernels/math.js";
 import { describe } from "./shape.js";
 
 function splitmix32(seed: number): () => number {
@@ -64,9 +66,10 @@ export class Rng {
     let u = this.next();
     while (u === 0) u = this.next();
     const v = this.next();
-    const r = Math.sqrt(-2 * Math.log(u));
-    this.#spare = r * Math.sin(2 * Math.PI * v);
-    return r * Math.cos(2 * Math.PI * v);
+    // sin(2πv) = sinPi(2v): 2v is exact, so the angle carries no rounding
+    const r = Math.sqrt(-2 * log(u));
+    this.#spare = r * sinPi(2 * v);
+    return r * cosPi(2 * v);
   }
 
   /** The generator's full state, to save in a checkpoint. */

@@ -4,26 +4,18 @@
  */
 import type { BinaryOp, UnaryOp } from "../backend.js";
 import type { DataArray } from "../dtype.js";
+import { erf, exp, expm1, log, log1p, pow, tanh } from "./math.js";
 import { forEachRow } from "./strided.js";
+
+// The transcendental functions come from ./math.js, never from Math: Math.exp and friends are not
+// bit-identical across engines, and the same seed must give the same model on every runtime.
+export { erf };
 
 /** A strided view of a typed array: element `(i…)` is `data[offset + Σ i·strides]`. */
 export interface ArrayView {
   readonly data: DataArray;
   readonly offset: number;
   readonly strides: readonly number[];
-}
-
-/** erf(x), Abramowitz–Stegun 7.1.26 refined (|error| < 1.5e-7, below float32 resolution). */
-export function erf(x: number): number {
-  const s = x < 0 ? -1 : 1;
-  const a = Math.abs(x);
-  const t = 1 / (1 + 0.3275911 * a);
-  const y =
-    1 -
-    ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) *
-      t *
-      Math.exp(-a * a);
-  return s * y;
 }
 
 /** Rounds half to even, as ONNX Round and QuantizeLinear: 0.5 → 0, 1.5 → 2, −2.5 → −2. */
@@ -37,14 +29,14 @@ export function roundHalfEven(v: number): number {
 
 /** Numerically stable logistic: never evaluates exp of a large positive number. */
 export function sigmoid(v: number): number {
-  if (v >= 0) return 1 / (1 + Math.exp(-v));
-  const e = Math.exp(v);
+  if (v >= 0) return 1 / (1 + exp(-v));
+  const e = exp(v);
   return e / (1 + e);
 }
 
 /** softplus(x) = log(1 + eˣ) = max(x, 0) + log1p(e^−|x|), exact for large |x|. */
 export function softplus(v: number): number {
-  return Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v)));
+  return Math.max(v, 0) + log1p(exp(-Math.abs(v)));
 }
 
 function unaryRow(
@@ -65,10 +57,10 @@ function unaryRow(
       for (let i = 0; i < n; i++) o[oo + i * os] = Math.abs(x[xo + i * xs]!);
       return;
     case "exp":
-      for (let i = 0; i < n; i++) o[oo + i * os] = Math.exp(x[xo + i * xs]!);
+      for (let i = 0; i < n; i++) o[oo + i * os] = exp(x[xo + i * xs]!);
       return;
     case "log":
-      for (let i = 0; i < n; i++) o[oo + i * os] = Math.log(x[xo + i * xs]!);
+      for (let i = 0; i < n; i++) o[oo + i * os] = log(x[xo + i * xs]!);
       return;
     case "sqrt":
       for (let i = 0; i < n; i++) o[oo + i * os] = Math.sqrt(x[xo + i * xs]!);
@@ -97,7 +89,7 @@ function unaryRow(
       for (let i = 0; i < n; i++) o[oo + i * os] = sigmoid(x[xo + i * xs]!);
       return;
     case "tanh":
-      for (let i = 0; i < n; i++) o[oo + i * os] = Math.tanh(x[xo + i * xs]!);
+      for (let i = 0; i < n; i++) o[oo + i * os] = tanh(x[xo + i * xs]!);
       return;
     case "softplus":
       for (let i = 0; i < n; i++) o[oo + i * os] = softplus(x[xo + i * xs]!);
@@ -106,10 +98,10 @@ function unaryRow(
       for (let i = 0; i < n; i++) o[oo + i * os] = erf(x[xo + i * xs]!);
       return;
     case "log1p":
-      for (let i = 0; i < n; i++) o[oo + i * os] = Math.log1p(x[xo + i * xs]!);
+      for (let i = 0; i < n; i++) o[oo + i * os] = log1p(x[xo + i * xs]!);
       return;
     case "expm1":
-      for (let i = 0; i < n; i++) o[oo + i * os] = Math.expm1(x[xo + i * xs]!);
+      for (let i = 0; i < n; i++) o[oo + i * os] = expm1(x[xo + i * xs]!);
       return;
     case "round":
       for (let i = 0; i < n; i++) o[oo + i * os] = roundHalfEven(x[xo + i * xs]!);
@@ -169,13 +161,8 @@ function binaryRow(
       for (let i = 0; i < n; i++) o[oo + i * os] = a[ao + i * as]! / b[bo + i * bs]!;
       return;
     case "pow":
-      // C/NumPy pow: 1^y = 1 for any y (even NaN), (−1)^±∞ = 1; JavaScript's ** gives NaN there
-      for (let i = 0; i < n; i++) {
-        const x = a[ao + i * as]!;
-        const y = b[bo + i * bs]!;
-        o[oo + i * os] =
-          x === 1 || (x === -1 && Math.abs(y) === Number.POSITIVE_INFINITY) ? 1 : x ** y;
-      }
+      // C/NumPy pow (1^y = 1 for any y, even NaN; (−1)^±∞ = 1), portable unlike JavaScript's **
+      for (let i = 0; i < n; i++) o[oo + i * os] = pow(a[ao + i * as]!, b[bo + i * bs]!);
       return;
     case "maximum":
       for (let i = 0; i < n; i++) o[oo + i * os] = Math.max(a[ao + i * as]!, b[bo + i * bs]!);

@@ -87,7 +87,10 @@ interface State {
 }
 
 let state: State | null = null;
-let preference: KernelSet | "auto" = "auto";
+// plain SIMD by default: relaxed-SIMD FMA rounds differently (and differs across engines and
+// CPUs), so it is opt-in with setKernelSet("relaxed-simd"); the same seed then gives the same bits
+// on every engine with WebAssembly SIMD
+let preference: KernelSet | "auto" = "simd";
 let provided: Partial<Record<GemmKind, WasmModule>> = {};
 let memory: WasmMemory | null = null;
 /** The int8 kernels once instantiated: packed weights stay usable whatever the kernel set. */
@@ -137,7 +140,7 @@ function detect(): State {
   let why = hasFma
     ? ""
     : preference === "simd"
-      ? "SIMD requested"
+      ? "SIMD (the default; relaxed-SIMD FMA is opt-in with setKernelSet, since it rounds differently across engines)"
       : "WebAssembly.validate rejected relaxed SIMD (Node 20: --experimental-wasm-relaxed-simd)";
   const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
   let i8: (Kernel | null)[] | null = null;
@@ -179,7 +182,9 @@ export function capabilities(): WasmCapabilities {
 }
 
 /**
- * Chooses the kernel set (tests and benchmarks; "auto" is the default): a set the host lacks falls
+ * Chooses the kernel set: "simd" is the default (bit-identical on every engine with WebAssembly
+ * SIMD); "auto" and "relaxed-simd" take relaxed-SIMD FMA where it validates (faster, but its
+ * rounding depends on the engine and CPU); "js" the TypeScript kernels. A set the host lacks falls
  * back as detection would. Packed int8 weights stay valid.
  * @param set - "auto", "relaxed-simd", "simd" or "js"
  * @returns the capabilities now in effect

@@ -99,7 +99,7 @@ const SETS: { set: KernelSet; available: boolean; why: string }[] = [
 ];
 
 afterAll(() => {
-  setKernelSet("auto");
+  setKernelSet("simd"); // the default
 });
 
 for (const { set, available, why } of SETS) {
