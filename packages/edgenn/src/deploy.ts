@@ -8,7 +8,7 @@ import {
   type SessionOptions,
 } from "@edgenn/runtime";
 import { allOps } from "@edgenn/runtime/ops";
-import { ArgumentError } from "@edgenn/tensor";
+import { ArgumentError, EdgeNNError } from "@edgenn/tensor";
 
 /** Options of `saveModel` for an `nn` model. */
 export interface SaveModelOptions {
@@ -19,6 +19,11 @@ export interface SaveModelOptions {
   readonly inputShape?: readonly number[];
   readonly inputName?: string;
   readonly outputName?: string;
+}
+
+/** What an unexpected argument is, for messages: `null`, `array`, `symbol`, … (never throws). */
+function kind(v: unknown): string {
+  return v === null ? "null" : Array.isArray(v) ? "array" : typeof v;
 }
 
 function firstLayer(m: Module): Module {
@@ -46,6 +51,26 @@ export function saveModel(
   options: SaveModelOptions = {},
 ): Uint8Array {
   if (model instanceof QuantizedModel) return model.toBytes();
+  if (typeof model !== "object" || model === null || Array.isArray(model)) {
+    throw new ArgumentError(
+      `saveModel: model must be an nn.Module, a QuantizedModel or a Graph (got ${kind(model)})`,
+    );
+  }
+  if (typeof options !== "object" || options === null) {
+    throw new ArgumentError(`saveModel: options must be an object (got ${kind(options)})`);
+  }
+  try {
+    return encodeModule(model, options);
+  } catch (e) {
+    // the error names the step that refused (toGraph, encodeModel); prefix the function called
+    if (e instanceof EdgeNNError && !e.message.startsWith("saveModel:")) {
+      e.message = `saveModel: ${e.message}`;
+    }
+    throw e;
+  }
+}
+
+function encodeModule(model: Module | Graph, options: SaveModelOptions): Uint8Array {
   if (!(model instanceof Module)) return encodeModel(model);
   let inputShape = options.inputShape;
   if (inputShape === undefined) {
@@ -74,5 +99,12 @@ export function saveModel(
  * loadModel(saveModel(model), { batchSize: 4 }).inputs[0].shape; // [4, 2]
  */
 export function loadModel(bytes: Uint8Array | ArrayBuffer, options: SessionOptions = {}): Session {
-  return loadCore(bytes, { ...options, ops: [...allOps, ...(options.ops ?? [])] });
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    throw new ArgumentError(`loadModel: options must be an object (got ${kind(options)})`);
+  }
+  const extra: unknown = options.ops ?? [];
+  if (!Array.isArray(extra)) {
+    throw new ArgumentError(`loadModel: ops must be an array of op sets (got ${kind(extra)})`);
+  }
+  return loadCore(bytes, { ...options, ops: [...allOps, ...extra] });
 }

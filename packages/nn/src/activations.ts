@@ -12,10 +12,11 @@ import {
   tanh,
 } from "@edgenn/tensor";
 import { Module } from "./module.js";
+import { show } from "./show.js";
 
 function checkInput(layer: string, x: unknown): Tensor {
   if (!(x instanceof TensorClass)) {
-    throw new ArgumentError(`${layer}: input must be a Tensor (got ${String(x)})`);
+    throw new ArgumentError(`${layer}: input must be a Tensor (got ${show(x)})`);
   }
   if (x.dtype !== "float32") {
     throw new DTypeError(
@@ -57,7 +58,7 @@ export class LeakyReLU extends Module {
   constructor(alpha = 0.01) {
     super();
     if (typeof alpha !== "number" || !Number.isFinite(alpha)) {
-      throw new ArgumentError(`LeakyReLU: alpha must be a finite number (got ${String(alpha)})`);
+      throw new ArgumentError(`LeakyReLU: alpha must be a finite number (got ${show(alpha)})`);
     }
     this.alpha = alpha;
   }
@@ -93,11 +94,11 @@ export class GELU extends Module {
   constructor(options: GELUOptions = {}) {
     super();
     if (typeof options !== "object" || options === null) {
-      throw new ArgumentError(`GELU: options must be an object (got ${String(options)})`);
+      throw new ArgumentError(`GELU: options must be an object (got ${show(options)})`);
     }
     const a = options.approximate ?? "none";
     if (a !== "none" && a !== "tanh") {
-      throw new ArgumentError(`GELU: approximate must be "none" or "tanh" (got ${String(a)})`);
+      throw new ArgumentError(`GELU: approximate must be "none" or "tanh" (got ${show(a)})`);
     }
     this.approximate = a;
   }
@@ -159,7 +160,7 @@ export class Softmax extends Module {
   constructor(axis = -1) {
     super();
     if (typeof axis !== "number" || !Number.isInteger(axis)) {
-      throw new ArgumentError(`Softmax: axis must be an integer (got ${String(axis)})`);
+      throw new ArgumentError(`Softmax: axis must be an integer (got ${show(axis)})`);
     }
     this.axis = axis;
   }

@@ -20,6 +20,7 @@ import {
   zeros,
 } from "@edgenn/tensor";
 import { Module } from "./module.js";
+import { show } from "./show.js";
 
 /** Options of `BatchNorm1d` and `BatchNorm2d`. */
 export interface BatchNormLayerOptions {
@@ -56,27 +57,27 @@ export abstract class BatchNormBase extends Module {
   constructor(layer: string, numFeatures: number, options: BatchNormLayerOptions) {
     super();
     this.#layer = layer;
-    if (typeof numFeatures !== "number" || !Number.isInteger(numFeatures) || numFeatures < 1) {
+    if (typeof numFeatures !== "number" || !Number.isSafeInteger(numFeatures) || numFeatures < 1) {
       throw new ArgumentError(
-        `${layer}: numFeatures must be an integer ≥ 1 (got ${String(numFeatures)})`,
+        `${layer}: numFeatures must be an integer ≥ 1 (got ${show(numFeatures)})`,
       );
     }
     if (typeof options !== "object" || options === null) {
-      throw new ArgumentError(`${layer}: options must be an object (got ${String(options)})`);
+      throw new ArgumentError(`${layer}: options must be an object (got ${show(options)})`);
     }
     const momentum = options.momentum ?? 0.1;
     if (typeof momentum !== "number" || !(momentum >= 0 && momentum <= 1)) {
-      throw new ArgumentError(`${layer}: momentum must be in [0, 1] (got ${String(momentum)})`);
+      throw new ArgumentError(`${layer}: momentum must be in [0, 1] (got ${show(momentum)})`);
     }
     const epsilon = options.epsilon ?? 1e-5;
     if (typeof epsilon !== "number" || !Number.isFinite(epsilon) || epsilon < 0) {
       throw new ArgumentError(
-        `${layer}: epsilon must be a finite number ≥ 0 (got ${String(epsilon)})`,
+        `${layer}: epsilon must be a finite number ≥ 0 (got ${show(epsilon)})`,
       );
     }
     const affine = options.affine ?? true;
     if (typeof affine !== "boolean") {
-      throw new ArgumentError(`${layer}: affine must be a boolean (got ${String(affine)})`);
+      throw new ArgumentError(`${layer}: affine must be a boolean (got ${show(affine)})`);
     }
     this.numFeatures = numFeatures;
     this.momentum = momentum;
@@ -102,7 +103,7 @@ export abstract class BatchNormBase extends Module {
   forward(x: Tensor): Tensor {
     const layer = this.#layer;
     if (!(x instanceof TensorClass)) {
-      throw new ArgumentError(`${layer}: input must be a Tensor (got ${String(x)})`);
+      throw new ArgumentError(`${layer}: input must be a Tensor (got ${show(x)})`);
     }
     if (x.dtype !== "float32") {
       throw new DTypeError(`${layer}: input must be float32 (got ${x.dtype})`);

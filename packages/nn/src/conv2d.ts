@@ -11,6 +11,7 @@ import {
 } from "@edgenn/tensor";
 import { type Initializer, type InitName, initWeight } from "./init.js";
 import { Module } from "./module.js";
+import { show, showJson } from "./show.js";
 
 /** Options of `Conv2d`. */
 export interface Conv2dLayerOptions {
@@ -36,7 +37,7 @@ export function layerPair(layer: string, name: string, v: unknown, min: number):
   if (ok(v)) return [v, v];
   if (Array.isArray(v) && v.length === 2 && ok(v[0]) && ok(v[1])) return [v[0], v[1]];
   throw new ArgumentError(
-    `${layer}: ${name} must be an integer ≥ ${min} or a pair of them (got ${JSON.stringify(v) ?? String(v)})`,
+    `${layer}: ${name} must be an integer ≥ ${min} or a pair of them (got ${showJson(v)})`,
   );
 }
 
@@ -52,14 +53,14 @@ export function layerPadding(layer: string, v: unknown): Padding {
     return v as Padding;
   }
   throw new ArgumentError(
-    `${layer}: padding must be an integer ≥ 0, [ph, pw], [top, left, bottom, right], "same" or "valid" (got ${JSON.stringify(v) ?? String(v)})`,
+    `${layer}: padding must be an integer ≥ 0, [ph, pw], [top, left, bottom, right], "same" or "valid" (got ${showJson(v)})`,
   );
 }
 
 /** @internal Checks that `x` is a float32 `[N, C, H, W]` tensor with `channels` channels. */
 export function checkImage(layer: string, x: unknown, channels: number | null): Tensor {
   if (!(x instanceof TensorClass)) {
-    throw new ArgumentError(`${layer}: input must be a Tensor (got ${String(x)})`);
+    throw new ArgumentError(`${layer}: input must be a Tensor (got ${show(x)})`);
   }
   if (x.dtype !== "float32") {
     throw new DTypeError(`${layer}: input must be float32 (got ${x.dtype})`);
@@ -124,16 +125,16 @@ export class Conv2d extends Module {
       ["inChannels", inChannels],
       ["outChannels", outChannels],
     ] as const) {
-      if (typeof v !== "number" || !Number.isInteger(v) || v < 1) {
-        throw new ArgumentError(`${layer}: ${name} must be an integer ≥ 1 (got ${String(v)})`);
+      if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 1) {
+        throw new ArgumentError(`${layer}: ${name} must be an integer ≥ 1 (got ${show(v)})`);
       }
     }
     if (typeof options !== "object" || options === null) {
-      throw new ArgumentError(`${layer}: options must be an object (got ${String(options)})`);
+      throw new ArgumentError(`${layer}: options must be an object (got ${show(options)})`);
     }
     const groups = options.groups ?? 1;
     if (typeof groups !== "number" || !Number.isInteger(groups) || groups < 1) {
-      throw new ArgumentError(`${layer}: groups must be an integer ≥ 1 (got ${String(groups)})`);
+      throw new ArgumentError(`${layer}: groups must be an integer ≥ 1 (got ${show(groups)})`);
     }
     if (inChannels % groups !== 0 || outChannels % groups !== 0) {
       throw new ArgumentError(
@@ -142,7 +143,7 @@ export class Conv2d extends Module {
     }
     const hasBias = options.bias ?? true;
     if (typeof hasBias !== "boolean") {
-      throw new ArgumentError(`${layer}: bias must be a boolean (got ${String(hasBias)})`);
+      throw new ArgumentError(`${layer}: bias must be a boolean (got ${show(hasBias)})`);
     }
     this.inChannels = inChannels;
     this.outChannels = outChannels;
@@ -186,7 +187,7 @@ export class Conv2d extends Module {
       const eff = (this.kernelSize[i]! - 1) * this.dilation[i]! + 1;
       if (x.shape[2 + i]! + pads[i]! + pads[i + 2]! < eff) {
         throw new ShapeError(
-          `Conv2d: input is smaller than the kernel (expected padded ${i === 0 ? "height" : "width"} ≥ ${eff}, got shape [${x.shape.join(",")}] with padding ${JSON.stringify(p)})`,
+          `Conv2d: input is smaller than the kernel (expected padded ${i === 0 ? "height" : "width"} ≥ ${eff}, got shape [${x.shape.join(",")}] with padding ${showJson(p)})`,
         );
       }
     }

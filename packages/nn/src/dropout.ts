@@ -7,6 +7,7 @@ import {
   Tensor as TensorClass,
 } from "@edgenn/tensor";
 import { Module } from "./module.js";
+import { show } from "./show.js";
 
 /** Options of `Dropout`. */
 export interface DropoutLayerOptions {
@@ -36,14 +37,14 @@ export class Dropout extends Module {
   constructor(p = 0.5, options: DropoutLayerOptions = {}) {
     super();
     if (typeof p !== "number" || !(p >= 0 && p < 1)) {
-      throw new ArgumentError(`Dropout: p must be in [0, 1) (got ${String(p)})`);
+      throw new ArgumentError(`Dropout: p must be in [0, 1) (got ${show(p)})`);
     }
     if (typeof options !== "object" || options === null) {
-      throw new ArgumentError(`Dropout: options must be an object (got ${String(options)})`);
+      throw new ArgumentError(`Dropout: options must be an object (got ${show(options)})`);
     }
     const seed = options.seed;
     if (seed !== undefined && (typeof seed !== "number" || !Number.isInteger(seed))) {
-      throw new ArgumentError(`Dropout: seed must be an integer (got ${String(seed)})`);
+      throw new ArgumentError(`Dropout: seed must be an integer (got ${show(seed)})`);
     }
     this.p = p;
     this.#rng = seed === undefined ? null : new Rng(seed);
@@ -56,7 +57,7 @@ export class Dropout extends Module {
    */
   forward(x: Tensor): Tensor {
     if (!(x instanceof TensorClass)) {
-      throw new ArgumentError(`Dropout: input must be a Tensor (got ${String(x)})`);
+      throw new ArgumentError(`Dropout: input must be a Tensor (got ${show(x)})`);
     }
     if (x.dtype !== "float32") {
       throw new DTypeError(`Dropout: input must be float32 (got ${x.dtype})`);

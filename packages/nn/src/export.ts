@@ -18,7 +18,7 @@ import {
   type GraphNode,
   type Initializer,
 } from "@edgenn/runtime";
-import { ArgumentError, type Padding, ShapeError, type Tensor } from "@edgenn/tensor";
+import { ArgumentError, EdgeNNError, type Padding, ShapeError, type Tensor } from "@edgenn/tensor";
 import { GELU, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh } from "./activations.js";
 import { BatchNorm1d, BatchNorm2d, type BatchNormBase } from "./batch-norm.js";
 import { Conv2d } from "./conv2d.js";
@@ -30,6 +30,7 @@ import { Linear } from "./linear.js";
 import type { Module } from "./module.js";
 import { AvgPool2d, GlobalAvgPool2d, MaxPool2d } from "./pooling.js";
 import { Sequential } from "./sequential.js";
+import { show, showJson } from "./show.js";
 
 /** Options of `toGraph` and `exportModel`. */
 export interface ToGraphOptions {
@@ -369,7 +370,7 @@ function foldable(b: Builder, m: Module, next: Module | undefined): BatchNormBas
 
 function checkName(what: string, v: unknown): string {
   if (typeof v !== "string" || v === "") {
-    throw new ArgumentError(`toGraph: ${what} must be a non-empty string (got ${String(v)})`);
+    throw new ArgumentError(`toGraph: ${what} must be a non-empty string (got ${show(v)})`);
   }
   return v;
 }
@@ -400,7 +401,7 @@ function checkName(what: string, v: unknown): string {
 export function toGraph(model: Module, options: ToGraphOptions): Graph {
   if (typeof options !== "object" || options === null) {
     throw new ArgumentError(
-      `toGraph: options with an inputShape are required (got ${String(options)})`,
+      `toGraph: options with an inputShape are required (got ${show(options)})`,
     );
   }
   const { inputShape } = options;
@@ -413,7 +414,7 @@ export function toGraph(model: Module, options: ToGraphOptions): Graph {
     inputShape.some((d, i) => !(Number.isInteger(d) && (d >= 1 || (d === -1 && i === 0))))
   ) {
     throw new ArgumentError(
-      `toGraph: inputShape must be 1 to 8 integers ≥ 1, the first may be −1 (got ${JSON.stringify(inputShape) ?? String(inputShape)})`,
+      `toGraph: inputShape must be 1 to 8 integers ≥ 1, the first may be −1 (got ${showJson(inputShape)})`,
     );
   }
   const layers: [string, Module][] = [];
@@ -469,5 +470,13 @@ export function toGraph(model: Module, options: ToGraphOptions): Graph {
  * String.fromCharCode(...bytes.subarray(0, 4)); // "ENN1"
  */
 export function exportModel(model: Module, options: ToGraphOptions): Uint8Array {
-  return encodeModel(toGraph(model, options));
+  try {
+    return encodeModel(toGraph(model, options));
+  } catch (e) {
+    // the error names the step that refused (toGraph, encodeModel); prefix the function called
+    if (e instanceof EdgeNNError && !e.message.startsWith("exportModel:")) {
+      e.message = `exportModel: ${e.message}`;
+    }
+    throw e;
+  }
 }

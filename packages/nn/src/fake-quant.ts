@@ -45,6 +45,7 @@ import { type ToGraphOptions, toGraph } from "./export.js";
 import { Linear } from "./linear.js";
 import { Module } from "./module.js";
 import { Sequential } from "./sequential.js";
+import { show } from "./show.js";
 
 /** Options of `fakeQuantize`. */
 export interface FakeQuantizeOptions {
@@ -63,8 +64,10 @@ const ROUNDER = 12582912;
 function param(what: string, p: unknown, x: Tensor, axis: number, integer: boolean): Tensor {
   let t: Tensor;
   if (typeof p === "number") t = tensor(p);
-  else if (p instanceof TensorClass) t = p.dtype === "float32" ? p : cast(p, "float32");
-  else
+  else if (p instanceof TensorClass) {
+    p.assertAlive("fakeQuantize");
+    t = p.dtype === "float32" ? p : cast(p, "float32");
+  } else
     throw new ArgumentError(`fakeQuantize: ${what} must be a number or a Tensor (got ${typeof p})`);
   if (t.rank > 1) {
     throw new ShapeError(
@@ -115,12 +118,13 @@ export function fakeQuantize(
   options: FakeQuantizeOptions = {},
 ): Tensor {
   if (!(x instanceof TensorClass)) {
-    throw new ArgumentError(`fakeQuantize: x must be a Tensor (got ${String(x)})`);
+    throw new ArgumentError(`fakeQuantize: x must be a Tensor (got ${show(x)})`);
   }
+  x.assertAlive("fakeQuantize");
   if (x.dtype !== "float32")
     throw new DTypeError(`fakeQuantize: x must be float32 (got ${x.dtype})`);
   if (typeof options !== "object" || options === null) {
-    throw new ArgumentError(`fakeQuantize: options must be an object (got ${String(options)})`);
+    throw new ArgumentError(`fakeQuantize: options must be an object (got ${show(options)})`);
   }
   const { qmin = -128, qmax = 127, axis: axisIn = 0 } = options;
   const lim = 2 ** 21;
@@ -132,12 +136,12 @@ export function fakeQuantize(
     Math.abs(qmax) >= lim
   ) {
     throw new ArgumentError(
-      `fakeQuantize: qmin and qmax must be integers with qmin < qmax and |q| < 2^21 (got ${qmin}, ${qmax})`,
+      `fakeQuantize: qmin and qmax must be integers with qmin < qmax and |q| < 2^21 (got ${show(qmin)}, ${show(qmax)})`,
     );
   }
   if (!Number.isInteger(axisIn) || axisIn < -x.rank || axisIn >= Math.max(x.rank, 1)) {
     throw new ShapeError(
-      `fakeQuantize: axis must be an integer in [${-x.rank}, ${x.rank}) (got ${String(axisIn)} for x [${x.shape.join(",")}])`,
+      `fakeQuantize: axis must be an integer in [${-x.rank}, ${x.rank}) (got ${show(axisIn)} for x [${x.shape.join(",")}])`,
     );
   }
   const axis = axisIn < 0 ? axisIn + x.rank : axisIn;
@@ -227,9 +231,12 @@ export class FakeQuantize extends Module {
    */
   constructor(options: FakeQuantizeLayerOptions = {}) {
     super();
+    if (typeof options !== "object" || options === null) {
+      throw new ArgumentError(`FakeQuantize: options must be an object (got ${show(options)})`);
+    }
     const { momentum = 0.01, qmin = -128, qmax = 127 } = options;
     if (typeof momentum !== "number" || !(momentum > 0 && momentum <= 1)) {
-      throw new ArgumentError(`FakeQuantize: momentum must be in (0, 1] (got ${String(momentum)})`);
+      throw new ArgumentError(`FakeQuantize: momentum must be in (0, 1] (got ${show(momentum)})`);
     }
     if (
       !Number.isInteger(qmin) ||
@@ -239,7 +246,7 @@ export class FakeQuantize extends Module {
       qmax < 0
     ) {
       throw new ArgumentError(
-        `FakeQuantize: qmin and qmax must be integers with qmin ≤ 0 ≤ qmax, qmin < qmax (got ${qmin}, ${qmax})`,
+        `FakeQuantize: qmin and qmax must be integers with qmin ≤ 0 ≤ qmax, qmin < qmax (got ${show(qmin)}, ${show(qmax)})`,
       );
     }
     this.momentum = momentum;
@@ -268,9 +275,10 @@ export class FakeQuantize extends Module {
   forward(x: Tensor): Tensor {
     if (!(x instanceof TensorClass) || x.dtype !== "float32") {
       throw new DTypeError(
-        `FakeQuantize: input must be a float32 Tensor (got ${x instanceof TensorClass ? x.dtype : String(x)})`,
+        `FakeQuantize: input must be a float32 Tensor (got ${x instanceof TensorClass ? x.dtype : show(x)})`,
       );
     }
+    x.assertAlive("FakeQuantize");
     if (this.isTraining && this.observerEnabled && x.size > 0) this.#observe(x);
     const r = this.range;
     if (!r || !this.fakeQuantEnabled) return x;
@@ -304,6 +312,15 @@ export class FakeQuantize extends Module {
  * fakeQuantizeWeight(tensor([[1, -0.5, 0.25]])).toArray(); // [[1, -0.50393701…, 0.25196850…]]
  */
 export function fakeQuantizeWeight(w: Tensor): Tensor {
+  if (!(w instanceof TensorClass)) {
+    throw new ArgumentError(`fakeQuantizeWeight: w must be a Tensor (got ${kind(w)})`);
+  }
+  w.assertAlive("fakeQuantizeWeight");
+  if (w.dtype !== "float32") {
+    throw new DTypeError(
+      `fakeQuantizeWeight: w has dtype ${w.dtype} (expected float32, shape [${w.shape.join(",")}])`,
+    );
+  }
   const scales = noGrad(() => {
     const d = w.dataSync();
     const c = w.shape[0] ?? 1;
@@ -312,6 +329,11 @@ export function fakeQuantizeWeight(w: Tensor): Tensor {
     for (let o = 0; o < c; o++) {
       let m = 0;
       for (let i = o * per; i < (o + 1) * per; i++) m = Math.max(m, Math.abs(d[i]!));
+      if (!Number.isFinite(m)) {
+        throw new ArgumentError(
+          `fakeQuantizeWeight: w has a non-finite value in channel ${o} (shape [${w.shape.join(",")}])`,
+        );
+      }
       s[o] = symmetricWeightScale(m);
     }
     return s;
@@ -322,6 +344,31 @@ export function fakeQuantizeWeight(w: Tensor): Tensor {
       ? fakeQuantize(w, scales[0]!, 0, { qmin: -127, qmax: 127 })
       : fakeQuantize(w, st, 0, { qmin: -127, qmax: 127, axis: 0 });
   });
+}
+
+/** A short description of an unexpected argument: its class, or its value. */
+function kind(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return `array(${v.length})`;
+  if (typeof v === "object") return (v as object).constructor?.name ?? "object";
+  return typeof v === "string" ? JSON.stringify(v.slice(0, 20)) : show(v);
+}
+
+/** Checks the constructor arguments of a QAT wrapper: the float layer and its output quantizer. */
+function checkWrapped(
+  op: string,
+  layer: unknown,
+  cls: abstract new (...a: never[]) => Module,
+  outputQuant: unknown,
+): void {
+  if (!(layer instanceof cls)) {
+    throw new ArgumentError(`${op}: layer must be a ${cls.name} (got ${kind(layer)})`);
+  }
+  if (outputQuant !== null && outputQuant !== undefined && !(outputQuant instanceof FakeQuantize)) {
+    throw new ArgumentError(
+      `${op}: outputQuant must be a FakeQuantize or null (got ${kind(outputQuant)})`,
+    );
+  }
 }
 
 /**
@@ -342,6 +389,7 @@ export class QatLinear extends Module {
   readonly outputQuant: FakeQuantize | null;
 
   constructor(layer: Linear, outputQuant: FakeQuantize | null) {
+    checkWrapped("QatLinear", layer, Linear, outputQuant);
     super();
     this.layer = layer;
     this.weight = this.addParameter("weight", layer.weight);
@@ -354,7 +402,7 @@ export class QatLinear extends Module {
     const f = this.layer.inFeatures;
     if (!(x instanceof TensorClass) || x.rank === 0 || x.shape[x.rank - 1] !== f) {
       throw new ShapeError(
-        `QatLinear: input must be [..., ${f}] (got ${x instanceof TensorClass ? `[${x.shape.join(",")}]` : String(x)})`,
+        `QatLinear: input must be [..., ${f}] (got ${x instanceof TensorClass ? `[${x.shape.join(",")}]` : show(x)})`,
       );
     }
     return tidy(() => {
@@ -383,6 +431,7 @@ export class QatConv2d extends Module {
   readonly outputQuant: FakeQuantize | null;
 
   constructor(layer: Conv2d, outputQuant: FakeQuantize | null) {
+    checkWrapped("QatConv2d", layer, Conv2d, outputQuant);
     super();
     this.layer = layer;
     this.weight = this.addParameter("weight", layer.weight);
@@ -456,6 +505,24 @@ export class QatSequential extends Sequential {
     inputQuant: FakeQuantize | null,
     quantizers: Map<string, FakeQuantize>,
   ) {
+    if (!(floatModel instanceof Module)) {
+      throw new ArgumentError(
+        `QatSequential: floatModel must be a Module (got ${kind(floatModel)})`,
+      );
+    }
+    if (!Array.isArray(layers) || !layers.every((m) => m instanceof Module)) {
+      throw new ArgumentError(
+        `QatSequential: layers must be an array of Modules (got ${kind(layers)}); use prepareQat`,
+      );
+    }
+    if (inputQuant !== null && inputQuant !== undefined && !(inputQuant instanceof FakeQuantize)) {
+      throw new ArgumentError(
+        `QatSequential: inputQuant must be a FakeQuantize or null (got ${kind(inputQuant)})`,
+      );
+    }
+    if (!(quantizers instanceof Map)) {
+      throw new ArgumentError(`QatSequential: quantizers must be a Map (got ${kind(quantizers)})`);
+    }
     super(...layers);
     this.floatModel = floatModel;
     this.inputQuant = inputQuant ? this.addModule("inputQuant", inputQuant) : null;
@@ -493,6 +560,9 @@ const isRelu = (m: Module | undefined): m is ReLU =>
  * qat.parameters()[0] === model.parameters()[0]; // true
  */
 export function prepareQat(model: Module, options: PrepareQatOptions = {}): QatSequential {
+  if (typeof options !== "object" || options === null) {
+    throw new ArgumentError(`prepareQat: options must be an object (got ${show(options)})`);
+  }
   const { quantizeInput = true, momentum = 0.01 } = options;
   let layers: [string, Module][];
   if (model instanceof Sequential && model.forward === Sequential.prototype.forward) {
@@ -500,7 +570,7 @@ export function prepareQat(model: Module, options: PrepareQatOptions = {}): QatS
   } else if (model instanceof Linear || model instanceof Conv2d) layers = [["", model]];
   else {
     throw new ArgumentError(
-      `prepareQat: expected a Sequential, Linear or Conv2d (got ${model?.constructor?.name ?? String(model)})`,
+      `prepareQat: expected a Sequential, Linear or Conv2d (got ${model?.constructor?.name ?? show(model)})`,
     );
   }
   const out: Module[] = [];
@@ -562,7 +632,7 @@ const PASS = /^(maxPool2d|avgPool2d|globalAvgPool2d|flatten|reshape|identity|dro
  */
 export function convertQat(qat: QatSequential, options: ToGraphOptions): ConvertQatResult {
   if (!(qat instanceof QatSequential)) {
-    throw new ArgumentError(`convertQat: expected a model from prepareQat (got ${String(qat)})`);
+    throw new ArgumentError(`convertQat: expected a model from prepareQat (got ${show(qat)})`);
   }
   const model = qat.floatModel;
   const g = toGraph(model, options);

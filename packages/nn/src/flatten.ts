@@ -6,6 +6,7 @@ import {
   Tensor as TensorClass,
 } from "@edgenn/tensor";
 import { Module } from "./module.js";
+import { show } from "./show.js";
 
 /**
  * Flattens the dims `startDim … endDim` into one (PyTorch's `nn.Flatten`): `[N, C, H, W]` →
@@ -30,7 +31,7 @@ export class Flatten extends Module {
       ["endDim", endDim],
     ] as const) {
       if (typeof v !== "number" || !Number.isInteger(v)) {
-        throw new ArgumentError(`Flatten: ${name} must be an integer (got ${String(v)})`);
+        throw new ArgumentError(`Flatten: ${name} must be an integer (got ${show(v)})`);
       }
     }
     this.startDim = startDim;
@@ -44,7 +45,7 @@ export class Flatten extends Module {
    */
   forward(x: Tensor): Tensor {
     if (!(x instanceof TensorClass)) {
-      throw new ArgumentError(`Flatten: input must be a Tensor (got ${String(x)})`);
+      throw new ArgumentError(`Flatten: input must be a Tensor (got ${show(x)})`);
     }
     const r = x.rank;
     const s = this.startDim < 0 ? this.startDim + r : this.startDim;

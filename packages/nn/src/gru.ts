@@ -13,8 +13,10 @@ import {
   globalGenerator,
   matmul,
   mul,
+  OutOfMemoryError,
   Rng,
   ShapeError,
+  setLimits,
   sigmoid,
   slice,
   squeeze,
@@ -29,6 +31,7 @@ import {
   zeros,
 } from "@edgenn/tensor";
 import { Module } from "./module.js";
+import { show } from "./show.js";
 
 /** Options of `GRU`. */
 export interface GRUOptions {
@@ -42,14 +45,22 @@ const fmt = (shape: readonly number[]): string => `[${shape.join(",")}]`;
 
 function checkSize(name: string, v: unknown): number {
   if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 1) {
-    throw new ArgumentError(`GRU: ${name} must be an integer ≥ 1 (got ${String(v)})`);
+    throw new ArgumentError(`GRU: ${name} must be an integer ≥ 1 (got ${show(v)})`);
   }
   return v;
 }
 
 /** A float32 tensor of `shape` with samples uniform in [−bound, bound). */
 function uniform(shape: readonly number[], bound: number, rng: Rng): Tensor {
-  const values = new Float32Array(shape.reduce((a, b) => a * b, 1));
+  const size = shape.reduce((a, b) => a * b, 1);
+  // the values are built here before `tensor` sees them: check the size ceiling first
+  const { maxTensorBytes } = setLimits({});
+  if (size * 4 > maxTensorBytes) {
+    throw new OutOfMemoryError(
+      `GRU: weight too large: needed ${size * 4} bytes, available ${maxTensorBytes} (shape [${shape.join(",")}], float32; raise it with setLimits)`,
+    );
+  }
+  const values = new Float32Array(size);
   for (let i = 0; i < values.length; i++) values[i] = (2 * rng.next() - 1) * bound;
   return tensor(values, { shape });
 }
@@ -92,16 +103,16 @@ export class GRU extends Module {
     const f = checkSize("inputSize", inputSize);
     const h = checkSize("hiddenSize", hiddenSize);
     if (options === null || typeof options !== "object") {
-      throw new ArgumentError(`GRU: options must be an object (got ${String(options)})`);
+      throw new ArgumentError(`GRU: options must be an object (got ${show(options)})`);
     }
     const { returnSequences = false, seed } = options;
     if (typeof returnSequences !== "boolean") {
       throw new ArgumentError(
-        `GRU: returnSequences must be a boolean (got ${String(returnSequences)})`,
+        `GRU: returnSequences must be a boolean (got ${show(returnSequences)})`,
       );
     }
     if (seed !== undefined && (typeof seed !== "number" || !Number.isFinite(seed))) {
-      throw new ArgumentError(`GRU: seed must be a finite number (got ${String(seed)})`);
+      throw new ArgumentError(`GRU: seed must be a finite number (got ${show(seed)})`);
     }
     this.inputSize = f;
     this.hiddenSize = h;

@@ -12,6 +12,7 @@ import {
   Tensor as TensorClass,
   zeros,
 } from "@edgenn/tensor";
+import { show, showJson } from "./show.js";
 
 /** Options of every initializer. */
 export interface InitOptions {
@@ -32,11 +33,9 @@ export type InitName = "glorotUniform" | "glorotNormal" | "heUniform" | "heNorma
 function checkShape(op: string, shape: unknown): readonly number[] {
   if (
     !Array.isArray(shape) ||
-    shape.some((d) => typeof d !== "number" || !Number.isInteger(d) || d < 0)
+    shape.some((d) => typeof d !== "number" || !Number.isSafeInteger(d) || d < 0)
   ) {
-    throw new ShapeError(
-      `${op}: shape must be an array of integers ≥ 0 (got ${JSON.stringify(shape)})`,
-    );
+    throw new ShapeError(`${op}: shape must be an array of integers ≥ 0 (got ${showJson(shape)})`);
   }
   return shape;
 }
@@ -68,7 +67,7 @@ function resolve(
 ): { fanIn: number; fanOut: number; seed: number | undefined } {
   checkShape(op, shape);
   if (typeof options !== "object" || options === null) {
-    throw new ArgumentError(`${op}: options must be an object (got ${String(options)})`);
+    throw new ArgumentError(`${op}: options must be an object (got ${show(options)})`);
   }
   const f =
     options.fanIn !== undefined && options.fanOut !== undefined
@@ -82,13 +81,13 @@ function resolve(
   ] as const) {
     if (typeof v !== "number" || !Number.isFinite(v) || v <= 0) {
       throw new ArgumentError(
-        `${op}: ${name} must be a number > 0 (got ${String(v)} for shape [${shape.join(",")}])`,
+        `${op}: ${name} must be a number > 0 (got ${show(v)} for shape [${shape.join(",")}])`,
       );
     }
   }
   const seed = options.seed;
   if (seed !== undefined && (typeof seed !== "number" || !Number.isInteger(seed))) {
-    throw new ArgumentError(`${op}: seed must be an integer (got ${String(seed)})`);
+    throw new ArgumentError(`${op}: seed must be an integer (got ${show(seed)})`);
   }
   return { fanIn, fanOut, seed };
 }
@@ -212,11 +211,11 @@ export function initWeight(
   else if (INIT_NAMES.includes(initOption)) fn = init[initOption];
   else {
     throw new ArgumentError(
-      `${layer}: unknown init (expected one of glorotUniform, glorotNormal, heUniform, heNormal, zeros or a function, got ${JSON.stringify(initOption)})`,
+      `${layer}: unknown init (expected one of glorotUniform, glorotNormal, heUniform, heNormal, zeros or a function, got ${showJson(initOption)})`,
     );
   }
   if (seed !== undefined && (typeof seed !== "number" || !Number.isInteger(seed))) {
-    throw new ArgumentError(`${layer}: seed must be an integer (got ${String(seed)})`);
+    throw new ArgumentError(`${layer}: seed must be an integer (got ${show(seed)})`);
   }
   const w = fn(shape, seed === undefined ? {} : { seed });
   if (
@@ -225,7 +224,7 @@ export function initWeight(
     w.shape.length !== shape.length ||
     w.shape.some((d, i) => d !== shape[i])
   ) {
-    const got = w instanceof TensorClass ? `${w.dtype} [${w.shape.join(",")}]` : String(w);
+    const got = w instanceof TensorClass ? `${w.dtype} [${w.shape.join(",")}]` : show(w);
     if (w instanceof TensorClass) w.dispose();
     throw new ArgumentError(
       `${layer}: init must return a float32 tensor of shape [${shape.join(",")}] (got ${got})`,

@@ -9,6 +9,7 @@ import {
   zeros,
 } from "@edgenn/tensor";
 import { Module } from "./module.js";
+import { show, showJson } from "./show.js";
 
 /** Options of `LayerNorm`. */
 export interface LayerNormLayerOptions {
@@ -45,25 +46,25 @@ export class LayerNorm extends Module {
     if (
       !Array.isArray(shape) ||
       shape.length === 0 ||
-      shape.some((d) => typeof d !== "number" || !Number.isInteger(d) || d < 1)
+      shape.some((d) => typeof d !== "number" || !Number.isSafeInteger(d) || d < 1)
     ) {
       throw new ArgumentError(
-        `LayerNorm: normalizedShape must be an integer ≥ 1 or a non-empty array of them (got ${JSON.stringify(normalizedShape) ?? String(normalizedShape)})`,
+        `LayerNorm: normalizedShape must be an integer ≥ 1 or a non-empty array of them (got ${showJson(normalizedShape)})`,
       );
     }
     if (typeof options !== "object" || options === null) {
-      throw new ArgumentError(`LayerNorm: options must be an object (got ${String(options)})`);
+      throw new ArgumentError(`LayerNorm: options must be an object (got ${show(options)})`);
     }
     const epsilon = options.epsilon ?? 1e-5;
     if (typeof epsilon !== "number" || !Number.isFinite(epsilon) || epsilon < 0) {
       throw new ArgumentError(
-        `LayerNorm: epsilon must be a finite number ≥ 0 (got ${String(epsilon)})`,
+        `LayerNorm: epsilon must be a finite number ≥ 0 (got ${show(epsilon)})`,
       );
     }
     const affine = options.elementwiseAffine ?? true;
     if (typeof affine !== "boolean") {
       throw new ArgumentError(
-        `LayerNorm: elementwiseAffine must be a boolean (got ${String(affine)})`,
+        `LayerNorm: elementwiseAffine must be a boolean (got ${show(affine)})`,
       );
     }
     this.normalizedShape = shape.slice();
@@ -80,7 +81,7 @@ export class LayerNorm extends Module {
    */
   forward(x: Tensor): Tensor {
     if (!(x instanceof TensorClass)) {
-      throw new ArgumentError(`LayerNorm: input must be a Tensor (got ${String(x)})`);
+      throw new ArgumentError(`LayerNorm: input must be a Tensor (got ${show(x)})`);
     }
     if (x.dtype !== "float32") {
       throw new DTypeError(`LayerNorm: input must be float32 (got ${x.dtype})`);

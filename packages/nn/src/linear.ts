@@ -13,6 +13,7 @@ import {
 } from "@edgenn/tensor";
 import { type Initializer, type InitName, initWeight } from "./init.js";
 import { Module } from "./module.js";
+import { show } from "./show.js";
 
 /** Options of `Linear`. */
 export interface LinearOptions {
@@ -52,16 +53,16 @@ export class Linear extends Module {
       ["inFeatures", inFeatures],
       ["outFeatures", outFeatures],
     ] as const) {
-      if (typeof v !== "number" || !Number.isInteger(v) || v < 1) {
-        throw new ArgumentError(`Linear: ${name} must be an integer ≥ 1 (got ${String(v)})`);
+      if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 1) {
+        throw new ArgumentError(`Linear: ${name} must be an integer ≥ 1 (got ${show(v)})`);
       }
     }
     if (typeof options !== "object" || options === null) {
-      throw new ArgumentError(`Linear: options must be an object (got ${String(options)})`);
+      throw new ArgumentError(`Linear: options must be an object (got ${show(options)})`);
     }
     const hasBias = options.bias ?? true;
     if (typeof hasBias !== "boolean") {
-      throw new ArgumentError(`Linear: bias must be a boolean (got ${String(hasBias)})`);
+      throw new ArgumentError(`Linear: bias must be a boolean (got ${show(hasBias)})`);
     }
     this.inFeatures = inFeatures;
     this.outFeatures = outFeatures;
@@ -84,7 +85,7 @@ export class Linear extends Module {
    */
   forward(x: Tensor): Tensor {
     if (!(x instanceof TensorClass)) {
-      throw new ArgumentError(`Linear: input must be a Tensor (got ${String(x)})`);
+      throw new ArgumentError(`Linear: input must be a Tensor (got ${show(x)})`);
     }
     if (x.dtype !== "float32") {
       throw new DTypeError(`Linear: input must be float32 (got ${x.dtype})`);

@@ -13,6 +13,7 @@ import {
   type Tensor,
   Tensor as TensorClass,
 } from "@edgenn/tensor";
+import { show, showJson } from "./show.js";
 
 /** Parameters and buffers by dotted name (`"0.weight"`, `"fc1.bias"`), as `stateDict()` returns them. */
 export type StateDict = Record<string, Tensor>;
@@ -47,6 +48,9 @@ export abstract class Module {
   /** Registers a buffer: saved with the state but not trained (e.g. running statistics); returns it. */
   protected addBuffer(name: string, t: Tensor): Tensor {
     this.#checkName(name);
+    if (!(t instanceof TensorClass)) {
+      throw new ArgumentError(`${this.constructor.name}.addBuffer: '${name}' must be a Tensor`);
+    }
     this.#buffers.set(name, keep(t));
     return t;
   }
@@ -63,7 +67,7 @@ export abstract class Module {
   #checkName(name: string): void {
     if (typeof name !== "string" || name === "" || name.includes(".")) {
       throw new ArgumentError(
-        `${this.constructor.name}: state names must be non-empty and contain no '.' (got ${JSON.stringify(name)})`,
+        `${this.constructor.name}: state names must be non-empty and contain no '.' (got ${showJson(name)})`,
       );
     }
     if (this.#params.has(name) || this.#buffers.has(name) || this.#children.has(name)) {
@@ -83,6 +87,7 @@ export abstract class Module {
 
   /** Every parameter with its dotted name. */
   namedParameters(prefix = ""): [string, Tensor][] {
+    checkPrefix(this, "namedParameters", prefix);
     const out: [string, Tensor][] = [...this.#params].map(([n, t]) => [prefix + n, t]);
     for (const [n, m] of this.#children) out.push(...m.namedParameters(`${prefix}${n}.`));
     return out;
@@ -90,6 +95,7 @@ export abstract class Module {
 
   /** Every buffer with its dotted name. */
   namedBuffers(prefix = ""): [string, Tensor][] {
+    checkPrefix(this, "namedBuffers", prefix);
     const out: [string, Tensor][] = [...this.#buffers].map(([n, t]) => [prefix + n, t]);
     for (const [n, m] of this.#children) out.push(...m.namedBuffers(`${prefix}${n}.`));
     return out;
@@ -119,7 +125,19 @@ export abstract class Module {
    * @throws {ShapeError} for a shape mismatch; {DTypeError} for a dtype mismatch; {ArgumentError}
    *   for a value that is not a Tensor, or for missing or unexpected names when `strict`
    */
-  loadStateDict(state: Record<string, Tensor>, { strict = true } = {}): void {
+  loadStateDict(state: Record<string, Tensor>, options: { strict?: boolean } = {}): void {
+    if (typeof state !== "object" || state === null || Array.isArray(state)) {
+      throw new ArgumentError(
+        `loadStateDict: state must be an object of tensors by name (got ${state === null ? "null" : Array.isArray(state) ? "array" : typeof state})`,
+      );
+    }
+    if (typeof options !== "object" || options === null) {
+      throw new ArgumentError(`loadStateDict: options must be an object (got ${show(options)})`);
+    }
+    const strict = options.strict ?? true;
+    if (typeof strict !== "boolean") {
+      throw new ArgumentError(`loadStateDict: strict must be a boolean (got ${typeof strict})`);
+    }
     const own = new Map(Object.entries(this.stateDict()));
     const given = Object.entries(state);
     if (strict) {
@@ -161,5 +179,13 @@ export abstract class Module {
   /** Disposes every parameter and buffer of this module and its descendants. */
   dispose(): void {
     for (const [, t] of [...this.namedParameters(), ...this.namedBuffers()]) t.dispose();
+  }
+}
+
+function checkPrefix(m: Module, method: string, prefix: unknown): void {
+  if (typeof prefix !== "string") {
+    throw new ArgumentError(
+      `${m.constructor.name}.${method}: prefix must be a string (got ${show(prefix)})`,
+    );
   }
 }

@@ -9,6 +9,7 @@ import {
 } from "@edgenn/tensor";
 import { checkImage, layerPadding, layerPair } from "./conv2d.js";
 import { Module } from "./module.js";
+import { show } from "./show.js";
 
 /** Options of `MaxPool2d`. */
 export interface MaxPool2dLayerOptions {
@@ -36,13 +37,13 @@ export interface AvgPool2dLayerOptions {
 
 function checkOptions(layer: string, options: unknown): void {
   if (typeof options !== "object" || options === null) {
-    throw new ArgumentError(`${layer}: options must be an object (got ${String(options)})`);
+    throw new ArgumentError(`${layer}: options must be an object (got ${show(options)})`);
   }
 }
 
 function checkFlag(layer: string, name: string, v: unknown): boolean {
   if (typeof v !== "boolean") {
-    throw new ArgumentError(`${layer}: ${name} must be a boolean (got ${String(v)})`);
+    throw new ArgumentError(`${layer}: ${name} must be a boolean (got ${show(v)})`);
   }
   return v;
 }

@@ -1,5 +1,6 @@
-import { ArgumentError, type Tensor } from "@edgenn/tensor";
+import { ArgumentError, EdgeNNError, type Tensor } from "@edgenn/tensor";
 import { Module } from "./module.js";
+import { show } from "./show.js";
 
 /**
  * A chain of modules: `forward(x) = mₙ(…m₂(m₁(x)))`. The children are named `"0"`, `"1"`, … so
@@ -27,7 +28,7 @@ export class Sequential extends Module {
         );
       }
     });
-    this.#layers = modules.map((m, i) => this.addModule(String(i), m));
+    this.#layers = modules.map((m, i) => this.addModule(show(i), m));
   }
 
   /** The number of modules. */
@@ -43,7 +44,7 @@ export class Sequential extends Module {
     const n = this.#layers.length;
     if (typeof index !== "number" || !Number.isInteger(index) || index < -n || index >= n) {
       throw new ArgumentError(
-        `Sequential.at: index out of range (expected an integer in [${-n}, ${n}), got ${String(index)})`,
+        `Sequential.at: index out of range (expected an integer in [${-n}, ${n}), got ${show(index)})`,
       );
     }
     return this.#layers[index < 0 ? index + n : index]!;
@@ -61,13 +62,25 @@ export class Sequential extends Module {
       if (inputs.length === 0) throw new ArgumentError("Sequential: forward needs an input");
       return inputs[0]!;
     }
-    let y = this.#layers[0]!.forward(...inputs);
-    for (let i = 1; i < this.#layers.length; i++) {
-      const next = this.#layers[i]!.forward(y);
-      // the intermediate is nobody else's: free it, unless the module passed it through or it is
-      // an input or kept state (views of it keep its buffer alive)
-      if (next !== y && !y.isKept && !inputs.includes(y)) y.dispose();
-      y = next;
+    let i = 0;
+    let y: Tensor | undefined;
+    try {
+      y = this.#layers[0]!.forward(...inputs);
+      for (i = 1; i < this.#layers.length; i++) {
+        const next: Tensor = this.#layers[i]!.forward(y);
+        // the intermediate is nobody else's: free it, unless the module passed it through or it is
+        // an input or kept state (views of it keep its buffer alive)
+        if (next !== y && !y.isKept && !inputs.includes(y)) y.dispose();
+        y = next;
+      }
+    } catch (e) {
+      if (y !== undefined && !y.isKept && !inputs.includes(y)) y.dispose();
+      // the layer's error names the layer; say where in this model it sits
+      const who = this.constructor.name;
+      if (e instanceof EdgeNNError && !e.message.startsWith(who)) {
+        e.message = `${who}: layer ${i} (${this.#layers[i]!.constructor.name}): ${e.message}`;
+      }
+      throw e;
     }
     return y;
   }

@@ -4,6 +4,7 @@
  * the range to contain 0). NaN values are ignored; ±∞ are clipped by the percentile observer only.
  */
 import { ArgumentError } from "@edgenn/tensor/errors";
+import { show } from "./show.js";
 
 /** What `quantizeGraph` feeds calibration values into. */
 export interface Observer {
@@ -92,7 +93,7 @@ export class MovingAverageMinMaxObserver implements Observer {
     const { momentum = 0.01 } = options;
     if (!(typeof momentum === "number" && momentum > 0 && momentum <= 1)) {
       throw new ArgumentError(
-        `MovingAverageMinMaxObserver: momentum must be in (0, 1] (got ${String(momentum)})`,
+        `MovingAverageMinMaxObserver: momentum must be in (0, 1] (got ${show(momentum)})`,
       );
     }
     this.momentum = momentum;
@@ -160,12 +161,12 @@ export class PercentileObserver implements Observer {
     const { percentile = 99.99, bins = 2048 } = options;
     if (!(typeof percentile === "number" && percentile > 50 && percentile <= 100)) {
       throw new ArgumentError(
-        `PercentileObserver: percentile must be in (50, 100] (got ${String(percentile)})`,
+        `PercentileObserver: percentile must be in (50, 100] (got ${show(percentile)})`,
       );
     }
     if (!(Number.isInteger(bins) && bins >= 16 && bins <= 2 ** 20)) {
       throw new ArgumentError(
-        `PercentileObserver: bins must be an integer in [16, 2^20] (got ${String(bins)})`,
+        `PercentileObserver: bins must be an integer in [16, 2^20] (got ${show(bins)})`,
       );
     }
     this.percentile = percentile;

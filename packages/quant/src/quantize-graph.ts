@@ -25,7 +25,7 @@ import {
   type OutputMap,
 } from "@edgenn/runtime";
 import { allOps } from "@edgenn/runtime/ops";
-import { ArgumentError } from "@edgenn/tensor/errors";
+import { ArgumentError, EdgeNNError } from "@edgenn/tensor/errors";
 import {
   MinMaxObserver,
   MovingAverageMinMaxObserver,
@@ -40,6 +40,7 @@ import {
   quantizedAddParams,
   quantizeWeightsPerChannel,
 } from "./reference.js";
+import { show } from "./show.js";
 
 /** A batch of calibration inputs as a Tensor-like object. */
 export interface CalibrationTensor {
@@ -156,7 +157,7 @@ function makeObserver(choice: ObserverChoice): Observer {
   if (choice === "moving-average") return new MovingAverageMinMaxObserver();
   if (choice === "percentile") return new PercentileObserver();
   return fail(
-    `observer must be "minmax", "moving-average", "percentile" or a factory (got ${String(choice)})`,
+    `observer must be "minmax", "moving-average", "percentile" or a factory (got ${show(choice)})`,
   );
 }
 
@@ -203,7 +204,7 @@ function calibrate(
     fail(`expected a graph with one float32 input (got ${g.inputs.map((v) => v.dtype)})`);
   }
   if (!(Number.isInteger(batchSize) && batchSize >= 1)) {
-    fail(`batchSize must be an integer ≥ 1 (got ${String(batchSize)})`);
+    fail(`batchSize must be an integer ≥ 1 (got ${show(batchSize)})`);
   }
   const input = g.inputs[0]!;
   const per = input.shape.slice(1).reduce((a, b) => a * b, 1);
@@ -287,12 +288,24 @@ export function quantizeGraph(graph: Graph, options: QuantizeGraphOptions): Grap
     fail("options need exactly one of calibration data or ranges");
   }
   const { perChannel = true, inputType = "float32" } = options;
-  if (typeof perChannel !== "boolean") fail(`perChannel must be a boolean (got ${perChannel})`);
+  if (typeof perChannel !== "boolean")
+    fail(`perChannel must be a boolean (got ${typeof perChannel})`);
   if (inputType !== "float32" && inputType !== "int8") {
-    fail(`inputType must be "float32" or "int8" (got ${String(inputType)})`);
+    fail(`inputType must be "float32" or "int8" (got ${show(inputType)})`);
   }
   const typed = (q: Graph): Graph => (inputType === "int8" ? int8Input(q) : q);
-  createSession(graph, { ops: allOps }); // checks the graph (ModelFormatError) before anything else
+  if (typeof graph !== "object" || graph === null || Array.isArray(graph)) {
+    fail(`graph must be a Graph object (got ${graph === null ? "null" : typeof graph})`);
+  }
+  try {
+    createSession(graph, { ops: allOps }); // checks the graph (ModelFormatError) before anything else
+  } catch (e) {
+    // the runtime names its own step (createSession); prefix the function called
+    if (e instanceof EdgeNNError && !e.message.startsWith("quantizeGraph:")) {
+      e.message = `quantizeGraph: ${e.message}`;
+    }
+    throw e;
+  }
   const order = topoSort(graph);
   if (options.ranges !== undefined) {
     const ranges = new Map<string, [number, number]>();
@@ -306,7 +319,7 @@ export function quantizeGraph(graph: Graph, options: QuantizeGraphOptions): Grap
           r[0] <= r[1]
         )
       ) {
-        fail(`ranges: "${name}" must be [min, max] with finite min ≤ max (got ${String(r)})`);
+        fail(`ranges: "${name}" must be [min, max] with finite min ≤ max (got ${show(r)})`);
       }
       ranges.set(name, [r[0], r[1]]);
     }

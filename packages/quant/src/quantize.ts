@@ -25,6 +25,7 @@ import { allOps } from "@edgenn/runtime/ops";
 import { ArgumentError, DTypeError, ShapeError, type Tensor, tensor } from "@edgenn/tensor";
 import { type ObserverChoice, quantizeGraph } from "./quantize-graph.js";
 import { quantizeTensor, quantizeWeightsPerChannel } from "./reference.js";
+import { show } from "./show.js";
 
 /** A batch of samples as a Tensor-like object (`shape`, `dataSync`). */
 export interface SampleTensor {
@@ -153,7 +154,7 @@ export function samplesOf(
     const s = (x as SampleTensor).shape;
     const dtype = (x as { dtype?: unknown }).dtype;
     if (dtype !== undefined && dtype !== "float32") {
-      throw new DTypeError(`${who}: ${name} must be float32 (got ${String(dtype)})`);
+      throw new DTypeError(`${who}: ${name} must be float32 (got ${show(dtype)})`);
     }
     if (`${s.slice(1)}` !== `${sample}` || s.length !== input.shape.length) {
       throw new ShapeError(`${who}: ${name} must be [n, ${sample}] (got ${fmt(s)})`);
@@ -264,7 +265,7 @@ export class QuantizedModel {
     const batchSize = options?.batchSize ?? 256;
     if (!(Number.isInteger(batchSize) && batchSize >= 1)) {
       throw new ArgumentError(
-        `QuantizedModel.predict: batchSize must be an integer ≥ 1 (got ${String(batchSize)})`,
+        `QuantizedModel.predict: batchSize must be an integer ≥ 1 (got ${show(batchSize)})`,
       );
     }
     const { data, n } = samplesOf("QuantizedModel.predict", this.graph, x);
@@ -298,6 +299,11 @@ export class QuantizedModel {
    * @returns bytes
    */
   arenaBytes(batchSize = 1): number {
+    if (!(Number.isInteger(batchSize) && batchSize >= 1 && batchSize <= 2 ** 24)) {
+      throw new ArgumentError(
+        `QuantizedModel.arenaBytes: batchSize must be an integer in [1, 2^24] (got ${show(batchSize)})`,
+      );
+    }
     return createSession(this.graph, { batchSize, ops: allOps }).arenaBytes;
   }
 }
@@ -441,7 +447,7 @@ function quantizeWeightsOnly(g: Graph, perChannel: boolean): Graph {
 export function quantize(model: Module | Graph, options: QuantizeOptions = {}): QuantizedModel {
   const who = "quantize";
   if (options === null || typeof options !== "object") {
-    throw new ArgumentError(`${who}: options must be an object (got ${String(options)})`);
+    throw new ArgumentError(`${who}: options must be an object (got ${show(options)})`);
   }
   const {
     calibration,
@@ -452,10 +458,10 @@ export function quantize(model: Module | Graph, options: QuantizeOptions = {}): 
     inputType,
   } = options;
   if (mode !== "static" && mode !== "dynamic") {
-    throw new ArgumentError(`${who}: mode must be "static" or "dynamic" (got ${String(mode)})`);
+    throw new ArgumentError(`${who}: mode must be "static" or "dynamic" (got ${show(mode)})`);
   }
   if (typeof perChannel !== "boolean") {
-    throw new ArgumentError(`${who}: perChannel must be a boolean (got ${String(perChannel)})`);
+    throw new ArgumentError(`${who}: perChannel must be a boolean (got ${show(perChannel)})`);
   }
   if (mode === "static" && calibration === undefined) {
     throw new ArgumentError(

@@ -17,6 +17,7 @@ import {
   type SampleTensor,
   samplesOf,
 } from "./quantize.js";
+import { show } from "./show.js";
 
 /** Options of `quantizationReport`. */
 export interface QuantizationReportOptions {
@@ -209,7 +210,7 @@ export function quantizationReport(
 ): QuantizationReport {
   const who = "quantizationReport";
   if (options === null || typeof options !== "object") {
-    throw new ArgumentError(`${who}: options { x, y } are required (got ${String(options)})`);
+    throw new ArgumentError(`${who}: options { x, y } are required (got ${show(options)})`);
   }
   const maybe = (qModel as { graph?: { nodes?: unknown } } | null)?.graph;
   if (!maybe || !Array.isArray(maybe.nodes)) {
@@ -218,7 +219,7 @@ export function quantizationReport(
   const qg: Graph = qModel.graph;
   const { x, y, inputShape, batchSize = 1 } = options;
   if (!(Number.isInteger(batchSize) && batchSize >= 1)) {
-    throw new ArgumentError(`${who}: batchSize must be an integer ≥ 1 (got ${String(batchSize)})`);
+    throw new ArgumentError(`${who}: batchSize must be an integer ≥ 1 (got ${show(batchSize)})`);
   }
   const fg = floatGraph(who, floatModel, inputShape);
   const { data, n } = samplesOf(who, fg, x);

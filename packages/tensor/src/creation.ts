@@ -1,11 +1,11 @@
 /** Functions that make new tensors from values, shapes and random generators. */
 import { type DataArray, type DType, dtypeRange, newArray } from "./dtype.js";
-import { allocTensor } from "./engine.js";
+import { allocTensor, checkAllocation } from "./engine.js";
 import { ArgumentError, ShapeError } from "./errors.js";
-import { checkDTypeArg, checkNumber } from "./op-helpers.js";
+import { checkDTypeArg, checkNumber, checkShape } from "./op-helpers.js";
 import { globalGenerator, Rng } from "./random.js";
-import { checkShape, describe, fmt, type Shape, sizeOf } from "./shape.js";
-import type { NestedArray, Tensor } from "./tensor.js";
+import { describe, fmt, type Shape, sizeOf } from "./shape.js";
+import { type NestedArray, Tensor } from "./tensor.js";
 
 /** Nested arrays of numbers or booleans, or a flat typed array. */
 export type TensorData =
@@ -88,6 +88,9 @@ export function tensor(
   options: { dtype?: DType; shape?: readonly number[] } = {},
 ): Tensor {
   const op = "tensor";
+  if (typeof options !== "object" || options === null) {
+    throw new ArgumentError(`${op}: options must be an object (got ${describe(options)})`);
+  }
   if (options.shape !== undefined) checkShape(op, options.shape);
   let flat: ArrayLike<number>;
   let shape: number[];
@@ -127,7 +130,10 @@ export function tensor(
 
 /** A 0-d tensor holding `value`. @example scalar(3).item(); // 3 */
 export function scalar(value: number, dtype: DType = "float32"): Tensor {
-  return tensor(value, { dtype });
+  if (typeof value !== "number" && typeof value !== "boolean") {
+    throw new ArgumentError(`scalar: value must be a number (got ${describe(value)})`);
+  }
+  return writeChecked("scalar", [Number(value)], checkDTypeArg("scalar", dtype), []);
 }
 
 /**
@@ -136,20 +142,25 @@ export function scalar(value: number, dtype: DType = "float32"): Tensor {
  * @example full([2], 7).toArray(); // [7, 7]
  */
 export function full(shape: readonly number[], value: number, dtype: DType = "float32"): Tensor {
-  checkShape("full", shape);
-  checkDTypeArg("full", dtype);
+  return filled("full", shape, value, dtype);
+}
+
+/** `full` under the name of the public function that called it (for its messages). */
+function filled(op: string, shape: readonly number[], value: number, dtype: DType): Tensor {
+  checkShape(op, shape);
+  checkDTypeArg(op, dtype);
   if (typeof value !== "number" && typeof value !== "boolean") {
-    throw new ArgumentError(`full: value must be a number (got ${describe(value)})`);
+    throw new ArgumentError(`${op}: value must be a number (got ${describe(value)})`);
   }
   if (dtype !== "float32") {
     const [lo, hi] = dtypeRange(dtype);
     if (!Number.isInteger(Number(value)) || value < lo || value > hi) {
       throw new ArgumentError(
-        `full: value ${value} does not fit dtype ${dtype} (expected an integer in [${lo}, ${hi}])`,
+        `${op}: value ${value} does not fit dtype ${dtype} (expected an integer in [${lo}, ${hi}])`,
       );
     }
   }
-  const t = allocTensor("full", shape, dtype);
+  const t = allocTensor(op, shape, dtype);
   const arr = newArray(dtype, t.size);
   arr.fill(Number(value));
   t.backend.write(t.dataId, arr);
@@ -158,22 +169,31 @@ export function full(shape: readonly number[], value: number, dtype: DType = "fl
 
 /** A tensor of zeros. @example zeros([2, 3]).size; // 6 */
 export function zeros(shape: readonly number[], dtype: DType = "float32"): Tensor {
-  return full(shape, 0, dtype);
+  return filled("zeros", shape, 0, dtype);
 }
 
 /** A tensor of ones. @example ones([2]).toArray(); // [1, 1] */
 export function ones(shape: readonly number[], dtype: DType = "float32"): Tensor {
-  return full(shape, 1, dtype);
+  return filled("ones", shape, 1, dtype);
+}
+
+function liveTensor(op: string, x: unknown): Tensor {
+  if (!(x instanceof Tensor))
+    throw new ArgumentError(`${op}: x must be a Tensor (got ${describe(x)})`);
+  x.assertAlive(op);
+  return x;
 }
 
 /** Zeros with `x`'s shape and dtype. */
 export function zerosLike(x: Tensor): Tensor {
-  return full(x.shape, 0, x.dtype);
+  const t = liveTensor("zerosLike", x);
+  return filled("zerosLike", t.shape, 0, t.dtype);
 }
 
 /** Ones with `x`'s shape and dtype. */
 export function onesLike(x: Tensor): Tensor {
-  return full(x.shape, 1, x.dtype);
+  const t = liveTensor("onesLike", x);
+  return filled("onesLike", t.shape, 1, t.dtype);
 }
 
 /**
@@ -191,9 +211,12 @@ export function arange(start: number, stop?: number, step = 1, dtype: DType = "f
   checkNumber("arange", "step", step);
   if (step === 0) throw new ArgumentError("arange: step must not be 0");
   const n = Math.max(0, Math.ceil((stop - start) / step));
+  const dt = checkDTypeArg("arange", dtype);
+  // refuse a huge range before building its values
+  checkAllocation("arange", [n], dt);
   const values = new Array<number>(n);
   for (let i = 0; i < n; i++) values[i] = start + i * step;
-  return writeChecked("arange", values, checkDTypeArg("arange", dtype), [n]);
+  return writeChecked("arange", values, dt, [n]);
 }
 
 /**
@@ -203,7 +226,7 @@ export function arange(start: number, stop?: number, step = 1, dtype: DType = "f
 export function eye(n: number, m: number = n, dtype: DType = "float32"): Tensor {
   checkNumber("eye", "n", n, { integer: true, min: 0 });
   checkNumber("eye", "m", m, { integer: true, min: 0 });
-  const t = zeros([n, m], dtype);
+  const t = filled("eye", [n, m], 0, dtype);
   const arr = newArray(dtype, n * m);
   for (let i = 0; i < Math.min(n, m); i++) arr[i * m + i] = 1;
   t.backend.write(t.dataId, arr);
@@ -218,6 +241,9 @@ export interface RandomOptions {
 }
 
 function generator(op: string, options: RandomOptions): Rng {
+  if (typeof options !== "object" || options === null) {
+    throw new ArgumentError(`${op}: options must be an object (got ${describe(options)})`);
+  }
   if (options.seed === undefined) return globalGenerator();
   checkNumber(op, "seed", options.seed);
   return new Rng(options.seed);

@@ -9,10 +9,12 @@ import { ArgumentError, DTypeError, ShapeError } from "./errors.js";
 import {
   broadcastShapes,
   broadcastStrides,
+  checkShape as checkShapeUnchecked,
   contiguousStrides,
   describe,
   fmt,
-  normalizeAxes,
+  normalizeAxes as normalizeAxesUnchecked,
+  normalizeAxis as normalizeAxisUnchecked,
   type Shape,
 } from "./shape.js";
 import { Tensor } from "./tensor.js";
@@ -58,6 +60,51 @@ export function asTensor(op: string, x: unknown, name = "x", dtype: DType = "flo
   }
   if (typeof x === "boolean") return scalarTensor(x ? 1 : 0, "bool");
   throw new ArgumentError(`${op}: ${name} must be a Tensor or a number (got ${describe(x)})`);
+}
+
+/** `describe` of each element of an array (`[1,"a",symbol]`), or of a non-array; never throws. */
+export function describeList(v: unknown): string {
+  return Array.isArray(v) ? `[${v.map((e) => describe(e)).join(",")}]` : describe(v);
+}
+
+/** Checks that `shape` is an array of non-negative safe integers, else a `ShapeError` naming `op`. */
+export function checkShape(op: string, shape: unknown): asserts shape is Shape {
+  if (Array.isArray(shape) && shape.some((d) => typeof d !== "number")) {
+    throw new ShapeError(
+      `${op}: shape sizes must be non-negative integers (got ${describeList(shape)})`,
+    );
+  }
+  checkShapeUnchecked(op, shape);
+}
+
+/**
+ * Resolves a possibly negative `axis` against `rank`; a `ShapeError` naming `op` for anything but an
+ * integer in `[-rank, rank)` (a Symbol, BigInt or prototype-less object included).
+ */
+export function normalizeAxis(op: string, axis: unknown, rank: number): number {
+  if (typeof axis !== "number") {
+    throw new ShapeError(
+      `${op}: axis must be an integer in [${-rank}, ${rank - 1}] (got ${describe(axis)})`,
+    );
+  }
+  return normalizeAxisUnchecked(op, axis, rank);
+}
+
+/** Resolves `axes` (undefined = all) into sorted, unique, non-negative axes, else a `ShapeError`. */
+export function normalizeAxes(op: string, axes: unknown, rank: number): number[] {
+  if (Array.isArray(axes)) {
+    const i = axes.findIndex((a) => typeof a !== "number");
+    if (i >= 0) {
+      throw new ShapeError(
+        `${op}: axes must be integers in [${-rank}, ${rank - 1}] (got ${describe(axes[i])} at index ${i})`,
+      );
+    }
+  } else if (axes !== undefined && typeof axes !== "number") {
+    throw new ShapeError(
+      `${op}: axes must be a number or an array of numbers (got ${describe(axes)})`,
+    );
+  }
+  return normalizeAxesUnchecked(op, axes as number | readonly number[] | undefined, rank);
 }
 
 /** Checks `t` has one of `dtypes`, else a `DTypeError`. */

@@ -1,7 +1,7 @@
 import type { Backend, DataId, TensorInfo } from "./backend.js";
 import type { DataArray, DType } from "./dtype.js";
 import { allocTensor, nextTensorId, type Storage, trackTensor, untrackTensor } from "./engine.js";
-import { DisposedTensorError, ShapeError, UnsupportedOpError } from "./errors.js";
+import { ArgumentError, DisposedTensorError, ShapeError, UnsupportedOpError } from "./errors.js";
 import type { TensorLike } from "./op-helpers.js";
 import * as ops from "./ops/index.js";
 import { fmt, isContiguous, type Shape, sizeOf } from "./shape.js";
@@ -39,6 +39,21 @@ export class Tensor implements TensorInfo {
     offset: number,
     dtype: DType,
   ) {
+    // the constructor is internal: a user calling it gets a pointer to the public creators
+    if (
+      typeof storage !== "object" ||
+      storage === null ||
+      typeof storage.backend !== "object" ||
+      typeof storage.refs !== "number" ||
+      !Array.isArray(shape) ||
+      !Array.isArray(strides) ||
+      !shape.every((d) => typeof d === "number") ||
+      !strides.every((d) => typeof d === "number")
+    ) {
+      throw new ArgumentError(
+        "Tensor: the constructor is internal (create tensors with tensor(), zeros(), rand() … instead)",
+      );
+    }
     this.id = nextTensorId();
     this.shape = Object.freeze(shape.slice());
     this.strides = Object.freeze(strides.slice());

@@ -1,6 +1,7 @@
 import { allocTensor, backendFor, record } from "../engine.js";
 import { ArgumentError, DTypeError, ShapeError } from "../errors.js";
-import { describe, fmt, normalizeAxis } from "../shape.js";
+import { normalizeAxis } from "../op-helpers.js";
+import { describe, fmt } from "../shape.js";
 import { Tensor } from "../tensor.js";
 import { slice } from "./slice.js";
 

@@ -1,6 +1,6 @@
 import { record } from "../engine.js";
-import { asTensor, broadcastInfo } from "../op-helpers.js";
-import { broadcastShapes, checkShape } from "../shape.js";
+import { asTensor, broadcastInfo, checkShape } from "../op-helpers.js";
+import { broadcastShapes } from "../shape.js";
 import type { Tensor } from "../tensor.js";
 
 /**

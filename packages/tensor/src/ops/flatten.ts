@@ -1,6 +1,6 @@
 import { ShapeError } from "../errors.js";
 import { asTensor } from "../op-helpers.js";
-import { fmt, sizeOf } from "../shape.js";
+import { describe, fmt, sizeOf } from "../shape.js";
 import type { Tensor } from "../tensor.js";
 import { reshape } from "./reshape.js";
 
@@ -19,7 +19,7 @@ export function flatten(x: Tensor, axis = 1): Tensor {
   const r = t.rank;
   if (typeof axis !== "number" || !Number.isInteger(axis) || axis < -r || axis > r) {
     throw new ShapeError(
-      `flatten: axis out of range (expected an integer in [${-r}, ${r}] for shape ${fmt(t.shape)}, got ${axis})`,
+      `flatten: axis out of range (expected an integer in [${-r}, ${r}] for shape ${fmt(t.shape)}, got ${describe(axis)})`,
     );
   }
   const a = axis < 0 ? axis + r : axis;

@@ -1,8 +1,8 @@
 import { newArray } from "../dtype.js";
 import { allocTensor, backendFor, record } from "../engine.js";
 import { ArgumentError, ShapeError } from "../errors.js";
-import { checkDType } from "../op-helpers.js";
-import { describe, fmt, normalizeAxis, type Shape } from "../shape.js";
+import { checkDType, normalizeAxis } from "../op-helpers.js";
+import { describe, fmt, type Shape } from "../shape.js";
 import { Tensor } from "../tensor.js";
 
 /** Nested arrays of numbers, as index lists are written by hand. */
@@ -108,7 +108,9 @@ export function gather(x: Tensor, indices: Tensor | IndexData, axis = 0): Tensor
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
     if (!Number.isInteger(v)) {
-      throw new ArgumentError(`gather: indices must be integers (got ${v} at position ${i})`);
+      throw new ArgumentError(
+        `gather: indices must be integers (got ${describe(v)} at position ${i})`,
+      );
     }
     if (v < -n || v >= n) {
       throw new ShapeError(

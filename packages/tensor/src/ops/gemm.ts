@@ -7,7 +7,7 @@ import {
   FLOAT,
   type TensorLike,
 } from "../op-helpers.js";
-import { broadcastShapes, fmt, shapesEqual } from "../shape.js";
+import { broadcastShapes, describe, fmt, shapesEqual } from "../shape.js";
 import type { Tensor } from "../tensor.js";
 import { add } from "./add.js";
 import { matmul } from "./matmul.js";
@@ -45,6 +45,9 @@ export function gemm(a: Tensor, b: Tensor, c?: TensorLike, options: GemmOptions 
   const w = asTensor("gemm", b, "b");
   checkDType("gemm", x, FLOAT, "a");
   checkDType("gemm", w, FLOAT, "b");
+  if (typeof options !== "object" || options === null) {
+    throw new ArgumentError(`gemm: options must be an object (got ${describe(options)})`);
+  }
   const alpha = checkNumber("gemm", "alpha", options.alpha ?? 1);
   const beta = checkNumber("gemm", "beta", options.beta ?? 1);
   const transA = options.transA ?? false;
@@ -54,7 +57,7 @@ export function gemm(a: Tensor, b: Tensor, c?: TensorLike, options: GemmOptions 
     ["transB", transB],
   ] as const) {
     if (typeof v !== "boolean") {
-      throw new ArgumentError(`gemm: ${name} must be a boolean (got ${String(v)})`);
+      throw new ArgumentError(`gemm: ${name} must be a boolean (got ${describe(v)})`);
     }
   }
   if (x.rank !== 2 || w.rank !== 2) {

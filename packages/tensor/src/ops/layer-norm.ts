@@ -1,6 +1,6 @@
 import { ArgumentError, ShapeError } from "../errors.js";
-import { asTensor, checkDType, checkNumber, compose, FLOAT } from "../op-helpers.js";
-import { describe, fmt, normalizeAxis } from "../shape.js";
+import { asTensor, checkDType, checkNumber, compose, FLOAT, normalizeAxis } from "../op-helpers.js";
+import { describe, fmt } from "../shape.js";
 import type { Tensor } from "../tensor.js";
 import { add } from "./add.js";
 import { clone } from "./clone.js";

@@ -1,6 +1,6 @@
 import { ArgumentError, ShapeError } from "../errors.js";
-import { asTensor, checkDType, compose, FLOAT } from "../op-helpers.js";
-import { describe, fmt, normalizeAxes } from "../shape.js";
+import { asTensor, checkDType, compose, FLOAT, normalizeAxes } from "../op-helpers.js";
+import { describe, fmt } from "../shape.js";
 import type { Tensor } from "../tensor.js";
 import { div } from "./div.js";
 import { sum } from "./sum.js";

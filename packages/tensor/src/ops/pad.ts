@@ -1,7 +1,7 @@
 import { dtypeRange, newArray } from "../dtype.js";
 import { allocTensor, backendFor, record } from "../engine.js";
 import { ArgumentError, ShapeError } from "../errors.js";
-import { asTensor, compose } from "../op-helpers.js";
+import { asTensor, compose, describeList } from "../op-helpers.js";
 import { describe, fmt } from "../shape.js";
 import type { Tensor } from "../tensor.js";
 import { gather } from "./gather.js";
@@ -74,14 +74,15 @@ export function pad(x: Tensor, pads: readonly number[], options: PadOptions = {}
   const t = asTensor("pad", x);
   const r = t.rank;
   if (!Array.isArray(pads) || pads.some((p) => typeof p !== "number" || !Number.isSafeInteger(p))) {
-    throw new ArgumentError(
-      `pad: pads must be an array of integers (got ${Array.isArray(pads) ? `[${pads.join(",")}]` : describe(pads)})`,
-    );
+    throw new ArgumentError(`pad: pads must be an array of integers (got ${describeList(pads)})`);
   }
   if (pads.length !== 2 * r) {
     throw new ShapeError(
       `pad: pads must have 2·rank entries (expected ${2 * r} for shape ${fmt(t.shape)}, got ${pads.length})`,
     );
+  }
+  if (typeof options !== "object" || options === null) {
+    throw new ArgumentError(`pad: options must be an object (got ${describe(options)})`);
   }
   const mode = options.mode ?? "constant";
   if (mode !== "constant" && mode !== "reflect" && mode !== "edge") {

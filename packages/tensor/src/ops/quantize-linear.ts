@@ -8,9 +8,10 @@ import {
   checkNumber,
   compose,
   FLOAT,
+  normalizeAxis,
   unaryOp,
 } from "../op-helpers.js";
-import { describe, fmt, normalizeAxis } from "../shape.js";
+import { describe, fmt } from "../shape.js";
 import type { Tensor } from "../tensor.js";
 import { add } from "./add.js";
 import { cast } from "./cast.js";
@@ -134,7 +135,7 @@ export function quantizeLinear(
   }
   const dtype = checkDTypeArg(op, options.dtype ?? "int8");
   if (dtype !== "int8" && dtype !== "uint8") {
-    throw new DTypeError(`${op}: dtype must be int8 or uint8 (got ${dtype})`);
+    throw new DTypeError(`${op}: dtype must be int8 or uint8 (got ${describe(dtype)})`);
   }
   return noGrad(() =>
     compose(() => {

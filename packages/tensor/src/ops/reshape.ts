@@ -1,6 +1,6 @@
 import { record } from "../engine.js";
 import { ArgumentError, ShapeError } from "../errors.js";
-import { asTensor, contiguous } from "../op-helpers.js";
+import { asTensor, contiguous, describeList } from "../op-helpers.js";
 import { contiguousStrides, describe, fmt, type Shape, sizeOf } from "../shape.js";
 import type { Tensor } from "../tensor.js";
 
@@ -17,7 +17,7 @@ export function resolveShape(op: string, shape: unknown, size: number, from: Sha
     }
     if (typeof d !== "number" || !Number.isSafeInteger(d) || d < 0) {
       throw new ShapeError(
-        `${op}: sizes must be non-negative integers with at most one -1 (got [${shape.join(",")}])`,
+        `${op}: sizes must be non-negative integers with at most one -1 (got ${describeList(shape)})`,
       );
     }
     known *= d;

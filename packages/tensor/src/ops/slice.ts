@@ -2,8 +2,8 @@ import type { Backend } from "../backend.js";
 import { newArray } from "../dtype.js";
 import { allocTensor, record } from "../engine.js";
 import { ArgumentError, ShapeError } from "../errors.js";
-import { asTensor } from "../op-helpers.js";
-import { contiguousStrides, describe, normalizeAxes, type Shape } from "../shape.js";
+import { asTensor, describeList, normalizeAxes } from "../op-helpers.js";
+import { contiguousStrides, describe, type Shape } from "../shape.js";
 import type { Tensor } from "../tensor.js";
 
 /** Where a slice starts, how it steps and how many elements it takes, for every dim. */
@@ -27,7 +27,7 @@ function checkList(name: string, v: unknown, n: number | null, allowInf: boolean
       typeof e === "number" && (Number.isSafeInteger(e) || (allowInf && Math.abs(e) === Infinity));
     if (!ok) {
       throw new ArgumentError(
-        `slice: ${name} must be integers${allowInf ? " or ±Infinity" : ""} (got [${v.map(String).join(",")}])`,
+        `slice: ${name} must be integers${allowInf ? " or ±Infinity" : ""} (got ${describeList(v)})`,
       );
     }
   }

@@ -1,7 +1,14 @@
 import { noGrad, record } from "../engine.js";
 import { ShapeError } from "../errors.js";
-import { asTensor, checkDType, compose, FLOAT, reduceKernel } from "../op-helpers.js";
-import { fmt, normalizeAxis } from "../shape.js";
+import {
+  asTensor,
+  checkDType,
+  compose,
+  FLOAT,
+  normalizeAxis,
+  reduceKernel,
+} from "../op-helpers.js";
+import { fmt } from "../shape.js";
 import type { Tensor } from "../tensor.js";
 import { div } from "./div.js";
 import { exp } from "./exp.js";

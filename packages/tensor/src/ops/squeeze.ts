@@ -1,7 +1,7 @@
 import { record } from "../engine.js";
 import { ShapeError } from "../errors.js";
-import { asTensor } from "../op-helpers.js";
-import { fmt, normalizeAxes } from "../shape.js";
+import { asTensor, normalizeAxes } from "../op-helpers.js";
+import { fmt } from "../shape.js";
 import type { Tensor } from "../tensor.js";
 import { reshape } from "./reshape.js";
 

@@ -1,6 +1,6 @@
 import { ArgumentError, DTypeError, ShapeError } from "../errors.js";
-import { compose } from "../op-helpers.js";
-import { describe, fmt, normalizeAxis, shapesEqual } from "../shape.js";
+import { compose, normalizeAxis } from "../op-helpers.js";
+import { describe, fmt, shapesEqual } from "../shape.js";
 import { Tensor } from "../tensor.js";
 import { concat } from "./concat.js";
 import { unsqueeze } from "./unsqueeze.js";

@@ -1,7 +1,7 @@
 import { record } from "../engine.js";
 import { ShapeError } from "../errors.js";
-import { asTensor } from "../op-helpers.js";
-import { describe, normalizeAxis } from "../shape.js";
+import { asTensor, describeList, normalizeAxis } from "../op-helpers.js";
+import { describe } from "../shape.js";
 import type { Tensor } from "../tensor.js";
 
 /**
@@ -26,7 +26,7 @@ export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
       : perm.map((a) => normalizeAxis("transpose", a, rank));
   if (p.length !== rank || new Set(p).size !== rank) {
     throw new ShapeError(
-      `transpose: perm must be a permutation of the ${rank} dims (got [${perm?.join(",")}])`,
+      `transpose: perm must be a permutation of the ${rank} dims (got ${describeList(perm)})`,
     );
   }
   const y = t.view(
