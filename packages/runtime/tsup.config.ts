@@ -5,7 +5,8 @@ export default defineConfig({
   format: ["esm", "cjs"],
   dts: { compilerOptions: { composite: false } },
   clean: true,
-  splitting: false,
+  // shared modules become chunks: the core and the op sets do not each carry a copy
+  splitting: true,
   sourcemap: true,
   target: "es2022",
   platform: "neutral",

@@ -37,6 +37,11 @@ export function checkGrad(
   inputs: readonly Tensor[],
   options: CheckGradOptions = {},
 ): CheckGradResult {
+  if (typeof f !== "function") {
+    throw new ArgumentError(
+      `checkGrad: f must be a function (got ${f === null ? "null" : typeof f})`,
+    );
+  }
   const eps = options.eps ?? 1e-3;
   const rtol = options.rtol ?? 2e-2;
   const atol = options.atol ?? 2e-3;

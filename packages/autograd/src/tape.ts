@@ -6,17 +6,27 @@
  * rules themselves never deal with broadcasting.
  */
 import {
+  ArgumentError,
   add,
   cast,
   clone,
   onesLike,
   type Recorder,
   reshape,
+  ShapeError,
   sum,
-  type Tensor,
+  Tensor,
   type VJP,
   zerosLike,
 } from "@edgenn/tensor";
+
+/** A short, safe description of an argument for error messages. */
+function kind(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return `array(${v.length})`;
+  if (typeof v === "object") return (v as object).constructor?.name ?? "object";
+  return typeof v;
+}
 
 interface TapeNode {
   readonly op: string;
@@ -27,6 +37,14 @@ interface TapeNode {
 
 /** Sums `g` over the dims that broadcasting added or stretched, giving a tensor of `shape`. */
 export function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
+  if (!(g instanceof Tensor)) {
+    throw new ArgumentError(`sumToShape: g must be a Tensor (got ${kind(g)})`);
+  }
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
+    throw new ShapeError(
+      `sumToShape: shape must be an array of non-negative integers (got ${kind(shape)})`,
+    );
+  }
   if (g.shape.length === shape.length && g.shape.every((d, i) => d === shape[i])) return g;
   const lead = g.rank - shape.length;
   const axes: number[] = [];
@@ -43,6 +61,9 @@ export class Tape implements Recorder {
   readonly #held: Tensor[] = [];
 
   constructor(sources: readonly Tensor[]) {
+    if (!Array.isArray(sources) || !sources.every((s) => s instanceof Tensor)) {
+      throw new ArgumentError(`Tape: sources must be an array of tensors (got ${kind(sources)})`);
+    }
     for (const s of sources) this.#tracked.add(s.id);
   }
 

@@ -96,6 +96,14 @@ function checkSameShape(op: string, a: Tensor, b: Tensor, an: string, bn: string
   }
 }
 
+function checkNotEmpty(op: string, name: string, t: Tensor): void {
+  if (t.size === 0) {
+    throw new ShapeError(
+      `${op}: ${name} is empty (expected at least one element, got shape ${fmt(t.shape)})`,
+    );
+  }
+}
+
 function checkReduction(op: string, r: unknown): Reduction {
   if (r !== "mean" && r !== "sum" && r !== "none") {
     throw new ArgumentError(
@@ -129,7 +137,8 @@ function reduce(loss: Tensor, reduction: Reduction): Tensor {
  * @param options - `labelSmoothing` (default 0), `ignoreIndex`, `reduction` (default `"mean"`)
  * @returns a scalar (`"mean"`, `"sum"`) or `[N, d1, …]` (`"none"`), owned by the caller
  * @throws {DTypeError} if the logits are not float32 or the target is neither int32 nor float32
- * @throws {ShapeError} if the logits have rank < 2 or the target's shape does not fit them
+ * @throws {ShapeError} if the logits have rank < 2 or are empty, or the target's shape does not
+ *   fit them
  * @throws {ArgumentError} for a label out of range (naming it and its position) or a bad option
  * @example
  * crossEntropy(tensor([[2, 1, 0]]), tensor([0], { dtype: "int32" })).item(); // 0.40760597
@@ -149,6 +158,7 @@ export function crossEntropy(
       `${op}: logits must have rank ≥ 2, [N, C, …] (got ${fmt(x.shape)}); add a batch dim with unsqueeze(x, 0)`,
     );
   }
+  checkNotEmpty(op, "logits", x);
   const reduction = checkReduction(op, options.reduction ?? "mean");
   const eps = options.labelSmoothing ?? 0;
   if (typeof eps !== "number" || !(eps >= 0 && eps <= 1)) {
@@ -230,7 +240,8 @@ function unravel(i: number, shape: readonly number[]): number[] {
  *   `reduction` (default `"mean"`)
  * @returns a scalar, or the elementwise losses (`"none"`), owned by the caller
  * @throws {DTypeError} for non-float32 logits, target or posWeight
- * @throws {ShapeError} if the target's shape differs or posWeight does not broadcast to the logits
+ * @throws {ShapeError} if the logits are empty, the target's shape differs or posWeight does not
+ *   broadcast to the logits
  * @throws {ArgumentError} for a bad option
  * @example
  * binaryCrossEntropy(tensor([0]), tensor([1])).item(); // 0.69314718
@@ -247,6 +258,7 @@ export function binaryCrossEntropy(
   checkFloat(op, "logits", x);
   checkFloat(op, "target", t);
   checkSameShape(op, x, t, "logits", "target");
+  checkNotEmpty(op, "logits", x);
   const reduction = checkReduction(op, options.reduction ?? "mean");
   const p = options.posWeight;
   if (typeof p === "number") {
@@ -279,7 +291,7 @@ export function binaryCrossEntropy(
  * @param options - `reduction` (default `"mean"`)
  * @returns a scalar, or the elementwise losses (`"none"`), owned by the caller
  * @throws {DTypeError} for non-float32 operands
- * @throws {ShapeError} if the shapes differ (no broadcasting: it usually hides a bug)
+ * @throws {ShapeError} if the shapes differ (no broadcasting: it usually hides a bug), or they are empty
  * @throws {ArgumentError} for a bad option
  * @example
  * mse(tensor([1, 2]), tensor([0, 4])).item(); // 2.5
@@ -292,6 +304,7 @@ export function mse(pred: Tensor, target: Tensor, options: LossOptions = {}): Te
   checkFloat(op, "pred", x);
   checkFloat(op, "target", t);
   checkSameShape(op, x, t, "pred", "target");
+  checkNotEmpty(op, "pred", x);
   const reduction = checkReduction(op, options.reduction ?? "mean");
   return tidy(() => reduce(square(sub(x, t)), reduction));
 }
@@ -304,7 +317,7 @@ export function mse(pred: Tensor, target: Tensor, options: LossOptions = {}): Te
  * @param options - `delta` δ > 0 (default 1), `reduction` (default `"mean"`)
  * @returns a scalar, or the elementwise losses (`"none"`), owned by the caller
  * @throws {DTypeError} for non-float32 operands
- * @throws {ShapeError} if the shapes differ
+ * @throws {ShapeError} if the shapes differ, or they are empty
  * @throws {ArgumentError} for δ ≤ 0 or a bad option
  * @example
  * huber(tensor([0.5, 3]), tensor([0, 0])).item(); // 1.3125
@@ -317,6 +330,7 @@ export function huber(pred: Tensor, target: Tensor, options: HuberOptions = {}):
   checkFloat(op, "pred", x);
   checkFloat(op, "target", t);
   checkSameShape(op, x, t, "pred", "target");
+  checkNotEmpty(op, "pred", x);
   const reduction = checkReduction(op, options.reduction ?? "mean");
   const delta = options.delta ?? 1;
   if (typeof delta !== "number" || !Number.isFinite(delta) || delta <= 0) {

@@ -19,6 +19,7 @@ import {
   assign,
   clone,
   concat,
+  EdgeNNError,
   globalGenerator,
   keep,
   mul,
@@ -320,6 +321,21 @@ function countCorrect(out: Tensor, target: Tensor): { correct: number; positions
 // evaluate / predict
 
 /**
+ * `model.forward(x)`, with an EdgeNNError it throws prefixed by the function called
+ * (`predict: Linear: …`), as `Sequential` names its layer.
+ */
+function forwardAs(op: string, model: Module, x: Tensor): Tensor {
+  try {
+    return model.forward(x);
+  } catch (e) {
+    if (e instanceof EdgeNNError && !e.message.startsWith(`${op}:`)) {
+      e.message = `${op}: ${e.message}`;
+    }
+    throw e;
+  }
+}
+
+/**
  * The mean loss `Σ_b loss_b · n_b / N` over batches b of the data (and, for classification, the
  * accuracy: the fraction of rows whose arg-max output equals the label, or the arg-max of a
  * probability target), with the model in eval mode and no gradients recorded.
@@ -366,7 +382,7 @@ function evaluateChecked(
     noGrad(() => {
       for (const r of batchRanges(n, batchSize)) {
         tidy(() => {
-          const out = model.forward(slice(x, [r.start], [r.end], [0]));
+          const out = forwardAs("evaluate", model, slice(x, [r.start], [r.end], [0]));
           const yb = slice(y, [r.start], [r.end], [0]);
           total += lossValue("evaluate", loss(out, yb)) * (r.end - r.start);
           classify ??= isClassification(out.shape, y);
@@ -409,7 +425,7 @@ export function predict(model: Module, x: Tensor, options: PredictOptions = {}):
     return noGrad(() =>
       tidy(() => {
         const outs = batchRanges(n, batchSize).map((r) =>
-          tidy(() => model.forward(slice(x, [r.start], [r.end], [0]))),
+          tidy(() => forwardAs(op, model, slice(x, [r.start], [r.end], [0]))),
         );
         // one batch: its output is returned as is, unless the model handed out a kept tensor
         if (outs.length === 1) return outs[0]!.isKept ? clone(outs[0]!) : outs[0]!;
@@ -557,7 +573,7 @@ function probe(model: Module, data: Dataset, loss: LossFn, batchSize: number): r
     tidy(() => {
       const { x, y } = data;
       const m = Math.min(x.shape[0]!, batchSize);
-      const out = model.forward(slice(x, [0], [m], [0]));
+      const out = forwardAs("fit", model, slice(x, [0], [m], [0]));
       if (!(out instanceof TensorClass) || out.rank < 1 || out.shape[0] !== m) {
         throw new ShapeError(
           `fit: model.forward must return one row per sample (expected a tensor [${m}, …] for x ${fmt(x.shape)}, got ${out instanceof TensorClass ? fmt(out.shape) : describeValue(out)})`,
@@ -725,7 +741,7 @@ export async function fit(model: Module, data: Dataset, options: FitOptions): Pr
           const xb = gatherBatch(x, order, r);
           const yb = gatherBatch(y, order, r);
           const { value, grads } = valueAndGrad(() => {
-            const out = model.forward(xb);
+            const out = forwardAs("fit", model, xb);
             if (classify) batchCorrect = countCorrect(out, yb);
             return loss(out, yb);
           }, params);

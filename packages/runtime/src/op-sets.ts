@@ -16,6 +16,7 @@ import {
   releaseWeights,
 } from "@edgenn/tensor/kernels";
 import { each, type OpSet } from "./op-helpers.js";
+import { smoothLoop, unary } from "./ops-elementwise.js";
 import {
   dequantizeLinear,
   qadd,
@@ -31,6 +32,16 @@ import { gru, layerNorm } from "./ops-rnn.js";
 import { concat, reduce, transpose } from "./ops-shape.js";
 
 export type { OpSet } from "./op-helpers.js";
+
+/**
+ * The smooth activations elu, tanh and gelu (their tanh, erf and expm1 would double the size of
+ * the core's math).
+ * @example
+ * Object.keys(activationOps); // ["elu", "tanh", "gelu"]
+ */
+export const activationOps: OpSet = /* @__PURE__ */ each("elu tanh gelu", 1, 1, (k) =>
+  unary(k, smoothLoop),
+);
 
 /**
  * The ops of convolutional networks: conv2d (groups, depthwise, dilation, padding modes), maxPool2d,
@@ -93,7 +104,10 @@ export const recurrentOps: OpSet = {
  * Object.keys(tensorOps).sort(); // ["concat", "max", "mean", "min", "sum", "transpose"]
  */
 export const tensorOps: OpSet = {
-  ...each("sum mean max min", 1, 2, reduce),
+  sum: [1, 2, /* @__PURE__ */ reduce("sum")],
+  mean: [1, 2, /* @__PURE__ */ reduce("mean")],
+  max: [1, 2, /* @__PURE__ */ reduce("max")],
+  min: [1, 2, /* @__PURE__ */ reduce("min")],
   concat: [1, 1024, concat],
   transpose: [1, 1, transpose],
 };
@@ -132,9 +146,10 @@ export const simdOps: OpSet = {
 /**
  * Every op set of this entry, for a session that should run any model file, fast.
  * @example
- * allOps.length; // 6
+ * allOps.length; // 7
  */
 export const allOps: readonly OpSet[] = [
+  activationOps,
   convOps,
   int8Ops,
   integerOps,

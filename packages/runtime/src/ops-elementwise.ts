@@ -82,20 +82,20 @@ function row(
   }
 }
 
-/**
- * y[yo + i] = f(x[xo + i]) for i < n: relu, leakyRelu (alpha p), elu (alpha p), sigmoid, tanh,
- * gelu (tanh form when p), clip to [p, q].
- */
-function unaryLoop(
+/** A unary loop: y[yo + i] = f(x[xo + i]) for i < n, with the op's parameters p and q. */
+export type UnaryLoop = (
   kind: string,
   x: Arr,
   xo: number,
   y: Arr,
   yo: number,
   n: number,
-  p = 0,
-  q = 0,
-): void {
+  p: number,
+  q: number,
+) => void;
+
+/** The core activations: relu, leakyRelu (alpha p), sigmoid, clip to [p, q]. */
+const unaryLoop: UnaryLoop = (kind, x, xo, y, yo, n, p, q) => {
   const d = yo - xo;
   const end = xo + n;
   switch (kind) {
@@ -109,6 +109,23 @@ function unaryLoop(
         y[i + d] = v < 0 ? p * v : v;
       }
       return;
+    case "sigmoid":
+      for (let i = xo; i < end; i++) y[i + d] = sigmoid(x[i]!);
+      return;
+    default:
+      // clip: Math.min/max keep NaN, as ONNX Clip
+      for (let i = xo; i < end; i++) y[i + d] = Math.min(Math.max(x[i]!, p), q);
+  }
+};
+
+/**
+ * The smooth activations of the `activationOps` set (kept out of the core: their tanh, erf and
+ * expm1 weigh as much as the rest of the core's math): elu (alpha p), tanh, gelu (tanh form when p).
+ */
+export const smoothLoop: UnaryLoop = (kind, x, xo, y, yo, n, p) => {
+  const d = yo - xo;
+  const end = xo + n;
+  switch (kind) {
     case "elu":
       // elu(x) = x for x ≥ 0, α(eˣ − 1) below
       for (let i = xo; i < end; i++) {
@@ -116,25 +133,18 @@ function unaryLoop(
         y[i + d] = v < 0 ? p * expm1(v) : v;
       }
       return;
-    case "sigmoid":
-      for (let i = xo; i < end; i++) y[i + d] = sigmoid(x[i]!);
-      return;
     case "tanh":
       for (let i = xo; i < end; i++) y[i + d] = tanh(x[i]!);
       return;
-    case "gelu":
+    default:
       // gelu(x) = x·Φ(x) = ½x(1 + erf(x/√2)); tanh form: ½x(1 + tanh(√(2/π)(x + 0.044715x³)))
       for (let i = xo; i < end; i++) {
         const v = x[i]!;
         y[i + d] =
           0.5 * v * (1 + (p ? tanh(GELU_C * (v + 0.044715 * v * v * v)) : erf(v * Math.SQRT1_2)));
       }
-      return;
-    default:
-      // clip: Math.min/max keep NaN, as ONNX Clip
-      for (let i = xo; i < end; i++) y[i + d] = Math.min(Math.max(x[i]!, p), q);
   }
-}
+};
 
 /** Where a walk reads or writes: a value's array and offset, its strides, an extra offset. */
 type Operand = readonly [{ readonly arr: Arr; readonly off: number }, readonly number[], number?];
@@ -193,7 +203,7 @@ export function walk(
 }
 
 /** relu, leakyRelu, elu, sigmoid, tanh, gelu, clip: y = f(x) elementwise. */
-export function unary(kind: string): OpDef {
+export function unary(kind: string, loop: UnaryLoop = unaryLoop): OpDef {
   return (c) => {
     const x = f32(c, 0);
     // clip's bounds: constant input 1/2 (one float32) or attribute min/max
@@ -213,11 +223,7 @@ export function unary(kind: string): OpDef {
             ? num(c, "alpha", kind === "elu" ? 1 : 0.01)
             : 0;
     const q = kind === "clip" ? bound(2, "max", Infinity) : 0;
-    return [
-      "float32",
-      x.shape,
-      (y) => () => unaryLoop(kind, x.arr, x.off, y.arr, y.off, x.size, p, q),
-    ];
+    return ["float32", x.shape, (y) => () => loop(kind, x.arr, x.off, y.arr, y.off, x.size, p, q)];
   };
 }
 

@@ -271,7 +271,7 @@ export function qlinearGemmOp<P>(packed?: PackedGemmQ8<P>): OpDef {
 }
 
 /** qlinearGemm on the TypeScript int8 kernel (the `int8Ops` op). */
-export const qlinearGemm: OpDef = qlinearGemmOp();
+export const qlinearGemm: OpDef = /* @__PURE__ */ qlinearGemmOp();
 
 /**
  * qlinearConv (NCHW): y = clamp(yZp + MBQM(Σ w·(x − xZp) + bias, M_oc), act) per output channel,

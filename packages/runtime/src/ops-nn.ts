@@ -135,7 +135,7 @@ export function gemmOp<P>(packed?: PackedGemm<P>): OpDef {
 }
 
 /** gemm on the TypeScript GEMM kernel (the core op). */
-export const gemm: OpDef = gemmOp();
+export const gemm: OpDef = /* @__PURE__ */ gemmOp();
 
 /** matmul with NumPy semantics: 1-D operands promoted, batch dims broadcast. */
 export const matmul: OpDef = (c) => {

@@ -15,7 +15,7 @@ export type { OpSet } from "./op-helpers.js";
 /** The ops every session runs. */
 export const OPS: OpSet = {
   ...each("add sub mul div", 2, 2, binary),
-  ...each("relu leakyRelu elu sigmoid tanh gelu", 1, 1, unary),
+  ...each("relu leakyRelu sigmoid", 1, 1, unary),
   clip: [1, 3, unary("clip")],
   dropout: [1, 3, identity],
   flatten: [1, 1, flatten],

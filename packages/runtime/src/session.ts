@@ -49,6 +49,7 @@ export interface SessionOptions {
 
 /** The op set that has each op outside the core, for the "pass ops" hint. */
 const SETS: Record<string, string> = {
+  activationOps: "elu tanh gelu",
   convOps: "avgPool2d batchNorm conv2d globalAvgPool2d maxPool2d",
   int8Ops:
     "qadd qavgPool2d qlinearConv qlinearGemm qmaxPool2d quantizeLinear dequantizeLinear shift128",
@@ -108,6 +109,9 @@ function reject(E: new (m: string) => Error, v: Val, what: string, got: unknown)
   throw new E(`run: input "${v.name}" needs ${what}, got ${got}`);
 }
 
+/** True only while this module builds a Session: the constructor is not public. */
+let constructing = false;
+
 /**
  * A loaded model with its static memory plan. Build one with `loadModel` (from file bytes) or
  * `createSession` (from a graph); `run` is allocation-free after loading.
@@ -134,6 +138,9 @@ export class Session {
 
   /** @internal */
   constructor(inputs: Val[], outputs: Val[], steps: Step[], bytes: number[]) {
+    if (!constructing) {
+      throw new ArgumentError("Session: the constructor is internal (use loadModel)");
+    }
     const info = ({ name, dtype, shape }: ValueInfo): ValueInfo => ({ name, dtype, shape });
     this.#ins = inputs;
     this.#steps = steps;
@@ -397,7 +404,12 @@ function plan(graph: Graph, options: SessionOptions, who: string, file?: ArrayBu
   const steps = planned.map(([prepare, y]) => prepare(y));
   // one run at load: the kernels grow their scratch now, not during the first real run
   for (const s of steps) s();
-  return new Session(inputs, outputs, steps, [placed.size, weights, prepared]);
+  constructing = true;
+  try {
+    return new Session(inputs, outputs, steps, [placed.size, weights, prepared]);
+  } finally {
+    constructing = false;
+  }
 }
 
 /**
@@ -427,8 +439,8 @@ export function loadModel(bytes: Uint8Array | ArrayBuffer, options: SessionOptio
  * @returns the file's bytes, owned by the caller
  * @throws ModelFormatError when the graph is inconsistent
  * @example
- * const g = { inputs: [{ name: "x", dtype: "float32", shape: [1] }], outputs: [{ name: "y", dtype: "float32", shape: [1] }], nodes: [{ op: "tanh", inputs: ["x"], outputs: ["y"], attrs: {} }], initializers: [] };
- * loadModel(saveModel(g)).run(new Float32Array([0])).data[0]; // 0
+ * const g = { inputs: [{ name: "x", dtype: "float32", shape: [1] }], outputs: [{ name: "y", dtype: "float32", shape: [1] }], nodes: [{ op: "sigmoid", inputs: ["x"], outputs: ["y"], attrs: {} }], initializers: [] };
+ * loadModel(saveModel(g)).run(new Float32Array([0])).data[0]; // 0.5
  */
 export function saveModel(graph: Graph): Uint8Array {
   return encodeModel(graph);

@@ -7,7 +7,7 @@ import { ArgumentError, ModelFormatError, OutOfMemoryError } from "@edgenn/tenso
 import { collectDocExamples, runDocExample } from "@edgenn/testkit";
 import { describe, expect, it } from "vitest";
 import * as api from "../src/index.js";
-import { createSession, loadModel, type Output, type OutputMap, saveModel } from "../src/index.js";
+import { type Output, type OutputMap, saveModel } from "../src/index.js";
 import * as onnx from "../src/onnx.js";
 import { fromOnnx, onnxToGraph } from "../src/onnx.js";
 import { close, randArray, ravel, refConv, size, unravel } from "./helpers.js";
@@ -25,6 +25,7 @@ import {
   type TensorSpec,
   type ValueSpec,
 } from "./onnx-encoder.js";
+import { createSession, loadModel } from "./sessions.js";
 
 const out = (v: Output | OutputMap): Float32Array => (v as Output).data as Float32Array;
 

@@ -1,3 +1,6 @@
+import { DTypeError } from "./errors.js";
+import { describe } from "./shape.js";
+
 /** The element types a tensor can hold. `bool` is stored as one byte per element (0 or 1). */
 export type DType = "float32" | "int32" | "int8" | "uint8" | "bool";
 
@@ -32,6 +35,11 @@ const CTORS: Record<DType, ArrayCtor> = {
 
 /** Bytes per element of `dtype`. */
 export function bytesPerElement(dtype: DType): number {
+  if (typeof dtype !== "string" || !Object.hasOwn(CTORS, dtype)) {
+    throw new DTypeError(
+      `bytesPerElement: unknown dtype (expected one of ${DTYPES.join(", ")}, got ${describe(dtype)})`,
+    );
+  }
   return CTORS[dtype].BYTES_PER_ELEMENT;
 }
 

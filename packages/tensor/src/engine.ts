@@ -158,6 +158,9 @@ export function capabilities(): {
 
 /** Sets allocation limits; returns the limits now in force. */
 export function setLimits(limits: Partial<Limits>): Limits {
+  if (limits === null || typeof limits !== "object") {
+    throw new ArgumentError(`setLimits: limits must be an object (got ${describe(limits)})`);
+  }
   if (limits.maxTensorBytes !== undefined) {
     const m = limits.maxTensorBytes;
     if (typeof m !== "number" || !(m > 0)) {
@@ -347,6 +350,14 @@ export function dispose(value: unknown): void {
 
 /** @internal Installs (or clears, with null) the recorder; returns the previous one. */
 export function setRecorder(r: Recorder | null): Recorder | null {
+  if (
+    r !== null &&
+    (typeof r !== "object" || typeof (r as Partial<Recorder>).record !== "function")
+  ) {
+    throw new ArgumentError(
+      `setRecorder: expected null or an object with a record function (got ${describe(r)})`,
+    );
+  }
   const prev = state.recorder;
   state.recorder = r;
   return prev;
@@ -369,6 +380,9 @@ export function record(op: string, inputs: readonly Tensor[], output: Tensor, vj
 
 /** Runs `fn` without recording ops for autograd (e.g. inference, optimizer updates). */
 export function noGrad<T>(fn: () => T): T {
+  if (typeof fn !== "function") {
+    throw new ArgumentError(`noGrad: expected a function (got ${describe(fn)})`);
+  }
   state.paused++;
   try {
     return fn();

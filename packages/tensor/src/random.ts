@@ -97,6 +97,9 @@ let globalRng: Rng | null = null;
 
 /** Seeds the global generator that creation functions use when no `seed` is given. */
 export function setSeed(seed: number): void {
+  if (typeof seed !== "number" || !Number.isFinite(seed)) {
+    throw new ArgumentError(`setSeed: seed must be a finite number (got ${describe(seed)})`);
+  }
   globalRng = new Rng(seed);
 }
 

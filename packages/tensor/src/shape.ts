@@ -1,4 +1,4 @@
-import { ShapeError } from "./errors.js";
+import { ArgumentError, ShapeError } from "./errors.js";
 
 /** A tensor shape: non-negative integer sizes, outermost first. */
 export type Shape = readonly number[];
@@ -62,6 +62,14 @@ export function describe(v: unknown): string {
 
 /** NumPy broadcasting of two shapes: align right, sizes equal or 1. */
 export function broadcastShapes(op: string, a: Shape, b: Shape): number[] {
+  if (typeof op !== "string") {
+    throw new ArgumentError(`broadcastShapes: op must be a string (got ${describe(op)})`);
+  }
+  if (!Array.isArray(a) || !Array.isArray(b)) {
+    throw new ShapeError(
+      `${op}: broadcastShapes: shapes must be arrays (got ${describe(a)} and ${describe(b)})`,
+    );
+  }
   const rank = Math.max(a.length, b.length);
   const out = new Array<number>(rank);
   for (let i = 0; i < rank; i++) {

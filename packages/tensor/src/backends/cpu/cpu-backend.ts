@@ -12,12 +12,13 @@ import type {
   UnaryOp,
 } from "../../backend.js";
 import { bytesPerElement, type DataArray, type DType, dtypeRange, viewArray } from "../../dtype.js";
+import { ArgumentError } from "../../errors.js";
 import * as conv from "../../kernels/conv.js";
 import * as ew from "../../kernels/elementwise.js";
 import { gather, scatterAdd } from "../../kernels/gather.js";
 import * as pool from "../../kernels/pool.js";
 import { reduce } from "../../kernels/reduce.js";
-import { contiguousStrides, isContiguous } from "../../shape.js";
+import { contiguousStrides, describe, isContiguous } from "../../shape.js";
 import { conv2dWasm } from "../../wasm/conv-wasm.js";
 import { gemmWasm, capabilities as wasmCapabilities } from "../../wasm/gemm-wasm.js";
 import { BufferPool } from "./buffer-pool.js";
@@ -48,6 +49,15 @@ export class CpuBackend implements Backend {
   #buffers = 0;
 
   constructor(options: CpuBackendOptions = {}) {
+    if (options === null || typeof options !== "object") {
+      throw new ArgumentError(`CpuBackend: options must be an object (got ${describe(options)})`);
+    }
+    const cap = options.poolCapBytes;
+    if (cap !== undefined && (typeof cap !== "number" || !(cap >= 0))) {
+      throw new ArgumentError(
+        `CpuBackend: poolCapBytes must be a non-negative number (got ${describe(cap)})`,
+      );
+    }
     this.#pool = new BufferPool(options.poolCapBytes ?? 256 * 2 ** 20);
   }
 
