@@ -10,8 +10,8 @@
  * refusing the allocation is a correct answer even when it names the allocation refused (`ones:
  * tensor too large` from a layer's constructor).
  *
- * CI runs ~5,000 cases in all (12 per target); `EDGENN_FUZZ_RUNS=<n>` runs n per target instead, the
- * long run: `EDGENN_FUZZ_RUNS=1000 npx vitest run packages/edgenn/test/hostile.test.ts` (~235,000
+ * CI runs ~5,000 cases in all (12 per target); `EDGENN_HOSTILE_RUNS=<n>` runs n per target instead, the
+ * long run: `EDGENN_HOSTILE_RUNS=1000 npx vitest run packages/edgenn/test/hostile.test.ts` (~235,000
  * cases, ~30 s). `FC_SEED=random` draws a fresh seed (see vitest.setup.ts).
  */
 import * as rops from "@edgenn/runtime/ops";
@@ -35,7 +35,7 @@ const {
 } = api;
 type Tensor = api.Tensor;
 
-const ENV_RUNS = Number(process.env.EDGENN_FUZZ_RUNS ?? "");
+const ENV_RUNS = Number(process.env.EDGENN_HOSTILE_RUNS ?? "");
 /** Cases per target: ~5,000 in all by default. */
 const CI_RUNS = 12;
 const RUNS = Number.isInteger(ENV_RUNS) && ENV_RUNS > 0 ? ENV_RUNS : CI_RUNS;

@@ -10,6 +10,10 @@ import { expect, it } from "vitest";
 import type { InputData } from "../src/index.js";
 import { fromOnnx } from "../src/onnx.js";
 import { randArray } from "./helpers.js";
+
+// EDGENN_FUZZ_RUNS scales the case counts (5,000 = ×1, as CI runs; `pnpm fuzz` runs 200,000 = ×40)
+const SCALE = Math.max(1, Math.round(Number(process.env.EDGENN_FUZZ_RUNS ?? 5000) / 5000));
+
 import { float, floatTensor, int64Tensor, model, nd } from "./onnx-encoder.js";
 
 const BUDGET = 8 << 20;
@@ -113,12 +117,12 @@ it("the corpus imports and runs", () => {
   for (const m of corpus) expect(attempt(m)).toBe("ok");
 });
 
-it("random bytes", () => {
+it("random bytes", { timeout: 60_000 * SCALE }, () => {
   fc.assert(
     fc.property(fc.uint8Array({ maxLength: 400 }), (b) => {
       attempt(b);
     }),
-    { numRuns: 3000 },
+    { numRuns: 3000 * SCALE },
   );
 });
 
@@ -132,7 +136,7 @@ it("every truncation of every corpus model", () => {
   expect(n).toBeGreaterThan(1000);
 });
 
-it("mutated bytes: 1–8 bytes overwritten", () => {
+it("mutated bytes: 1–8 bytes overwritten", { timeout: 60_000 * SCALE }, () => {
   const outcomes = { ok: 0, rejected: 0 };
   fc.assert(
     fc.property(
@@ -147,14 +151,14 @@ it("mutated bytes: 1–8 bytes overwritten", () => {
         outcomes[attempt(b)]++;
       },
     ),
-    { numRuns: 5000 },
+    { numRuns: 5000 * SCALE },
   );
   // both outcomes happen: the mutations reach past the decoder into mapping and planning
   expect(outcomes.ok).toBeGreaterThan(0);
   expect(outcomes.rejected).toBeGreaterThan(0);
 });
 
-it("spliced bytes: a slice deleted, duplicated or moved", () => {
+it("spliced bytes: a slice deleted, duplicated or moved", { timeout: 60_000 * SCALE }, () => {
   fc.assert(
     fc.property(fc.nat(corpus.length - 1), fc.nat(), fc.nat(), fc.nat(), (k, i, j, at) => {
       const m = corpus[k]!;
@@ -164,6 +168,6 @@ it("spliced bytes: a slice deleted, duplicated or moved", () => {
       attempt(Uint8Array.from(cut));
       attempt(Uint8Array.from([...cut.slice(0, p), ...m.subarray(lo, hi), ...cut.slice(p)]));
     }),
-    { numRuns: 1500 },
+    { numRuns: 1500 * SCALE },
   );
 });
