@@ -47,6 +47,12 @@ export function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
   }
   if (g.shape.length === shape.length && g.shape.every((d, i) => d === shape[i])) return g;
   const lead = g.rank - shape.length;
+  // shape must broadcast to g's shape: the gradient of a broadcast input
+  if (lead < 0 || shape.some((d, i) => d !== 1 && d !== g.shape[i + lead])) {
+    throw new ShapeError(
+      `sumToShape: [${shape.join(",")}] does not broadcast to the gradient's shape [${g.shape.join(",")}]`,
+    );
+  }
   const axes: number[] = [];
   for (let i = 0; i < g.rank; i++) {
     if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) axes.push(i);

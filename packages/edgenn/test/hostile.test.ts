@@ -734,6 +734,24 @@ describe("hostile input: regression cases (fixed)", () => {
     refuses(() => api.arange(0, 1e308, 1e-300), OutOfMemoryError, "arange");
   });
 
+  it("sumToShape with a shape that does not broadcast names itself (was `reshape:`)", () => {
+    const g = api.zeros([1, 784]);
+    refuses(() => api.sumToShape(g, [3, 2]), ShapeError, "sumToShape");
+    g.dispose();
+  });
+
+  it("maxPool2d with a 1e12 padding is refused at once (took 7.6 s walking its windows)", () => {
+    const x = api.zeros([1, 1, 4, 4]);
+    const t0 = performance.now();
+    refuses(
+      () => api.maxPool2d(x, { kernelSize: 2 ** 31, padding: 1e12 }),
+      ShapeError, // its windows lie in the padding; found without walking 1e12 of them
+      "maxPool2d",
+    );
+    expect(performance.now() - t0).toBeLessThan(1000);
+    x.dispose();
+  });
+
   it("creation functions name themselves, not the one they call (was `full:`/`tensor:`)", () => {
     refuses(() => api.eye(1e12), OutOfMemoryError, "eye");
     refuses(() => api.zeros(junk(undefined)), ShapeError, "zeros");
@@ -931,13 +949,11 @@ describe("hostile input: owner fixes (formerly PENDING; typed refusals naming th
       () => new api.Session(junk(undefined), junk(undefined), junk(undefined), junk(undefined)),
       "Session",
     ));
-  it("decodeModel(tensor, () => 42): a non-string `who` is ignored (runtime/format.ts)", () =>
+  // decodeModel took the caller's name as a public second argument: junk there ("float32")
+  // became the name in the message; it now takes only the bytes (loadModel uses an internal twin)
+  it("decodeModel(tensor, 'float32'): the message names decodeModel (runtime/format.ts)", () =>
     isTyped(
-      () =>
-        api.decodeModel(
-          junk(x23()),
-          junk(() => 42),
-        ),
+      () => (api.decodeModel as (...a: unknown[]) => unknown)(junk(x23()), junk("float32")),
       "decodeModel",
     ));
   it("predict(Linear(4,3), f32[2,3]) names predict (nn/train.ts)", () =>

@@ -88,7 +88,6 @@ export function encodeModel(graph: Graph): Uint8Array {
  * dtype/shape/offset/length against the file, then the graph's edges (dangling names, duplicate
  * or missing producers, cycles). Op names and attributes are checked by `loadModel`.
  * @param bytes - the file's bytes; initializers become views into them (keep them unmodified)
- * @param caller - the function name errors start with (default "decodeModel"; a non-string is ignored)
  * @returns the graph, its initializer data viewing `bytes` (copied where misaligned)
  * @throws ModelFormatError saying what is wrong and where; ArgumentError for a non-byte argument
  * @example
@@ -97,8 +96,12 @@ export function encodeModel(graph: Graph): Uint8Array {
  * back.nodes[0].op; // "relu"
  * Array.from(back.initializers[0].data); // [1, 2]
  */
-export function decodeModel(bytes: Uint8Array | ArrayBuffer, caller = "decodeModel"): Graph {
-  const who = typeof caller === "string" && caller !== "" ? caller : "decodeModel";
+export function decodeModel(bytes: Uint8Array | ArrayBuffer): Graph {
+  return decodeAs(bytes, "decodeModel");
+}
+
+/** `decodeModel` with errors naming `who` (the loader that called it). @internal */
+export function decodeAs(bytes: Uint8Array | ArrayBuffer, who: string): Graph {
   const b = bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : bytes;
   if (!(b instanceof Uint8Array))
     throw new ArgumentError(`${who}: expected a Uint8Array, got ${show(b)}`);

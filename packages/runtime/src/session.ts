@@ -12,7 +12,7 @@
  */
 import type { DType } from "@edgenn/tensor";
 import { ArgumentError, DTypeError, OutOfMemoryError, ShapeError } from "@edgenn/tensor/errors";
-import { decodeModel, encodeModel } from "./format.js";
+import { decodeAs, encodeModel } from "./format.js";
 import type { Graph, GraphNode, ValueInfo } from "./graph.js";
 import type { Arr, Ctx, Scratch, Step, Val } from "./op-helpers.js";
 import { OPS, type OpSet } from "./ops.js";
@@ -428,7 +428,7 @@ function plan(graph: Graph, options: SessionOptions, who: string, file?: ArrayBu
  * Array.from(s.run(new Float32Array([0, 0])).data); // [0.5, 0.5]
  */
 export function loadModel(bytes: Uint8Array | ArrayBuffer, options: SessionOptions = {}): Session {
-  const graph = decodeModel(bytes, "loadModel");
+  const graph = decodeAs(bytes, "loadModel");
   return plan(graph, options, "loadModel", bytes instanceof ArrayBuffer ? bytes : bytes.buffer);
 }
 

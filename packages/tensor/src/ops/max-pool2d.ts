@@ -1,5 +1,5 @@
 import type { Pool2dParams } from "../backend.js";
-import { allocTensor, backendFor, record } from "../engine.js";
+import { allocTensor, backendFor, checkAllocation, record } from "../engine.js";
 import { ArgumentError, ShapeError, UnsupportedOpError } from "../errors.js";
 import { asTensor, checkDType, compose, contiguous, FLOAT } from "../op-helpers.js";
 import { describe, fmt } from "../shape.js";
@@ -84,21 +84,28 @@ export function poolGeometry(
     let size = (ceilMode ? Math.ceil(span / stride[i]!) : Math.floor(span / stride[i]!)) + 1;
     // ceilMode: a window starting in the end padding (or past it) is dropped
     if (ceilMode && (size - 1) * stride[i]! >= input[i]! + begin) size--;
-    // every window must hold at least one input element (else max is −∞ and avg is 0/0)
-    for (let o = 0; o < size; o++) {
+    return size;
+  });
+  // refuse an output over the size ceiling before walking its windows (huge paddings)
+  checkAllocation(op, [n, c, out[0]!, out[1]!], x.dtype);
+  out.forEach((size, i) => {
+    const begin = pads[i]!;
+    const d = dilation[i]!;
+    const k = kernel[i]!;
+    // every window must hold at least one input element (else max is −∞ and avg is 0/0); with
+    // dilation ≤ input the taps cannot jump over the input, so the end windows decide
+    const windows = d <= input[i]! ? [0, size - 1] : Array.from({ length: size }, (_, o) => o);
+    for (const o of windows) {
       const start = o * stride[i]! - begin;
-      let hit = false;
-      for (let t = 0; t < kernel[i]! && !hit; t++) {
-        const at = start + t * dilation[i]!;
-        hit = at >= 0 && at < input[i]!;
-      }
+      // the first tap at or after 0, then whether it is before the input's end
+      const t0 = start >= 0 ? 0 : Math.ceil(-start / d);
+      const hit = t0 < k && start + t0 * d < input[i]!;
       if (!hit) {
         throw new ShapeError(
           `${op}: a window lies entirely in the padding (expected every window to overlap the input, got input ${fmt(x.shape)}, kernel [${kernel.join(",")}], stride [${stride.join(",")}], padding [${pads.join(",")}], dilation [${dilation.join(",")}])`,
         );
       }
     }
-    return size;
   });
   return {
     p: {
