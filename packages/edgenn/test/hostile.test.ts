@@ -740,15 +740,14 @@ describe("hostile input: regression cases (fixed)", () => {
     g.dispose();
   });
 
-  it("maxPool2d with a 1e12 padding is refused at once (took 7.6 s walking its windows)", () => {
+  // the test's own timeout is the hang guard: walking the windows took 7.6 s
+  it("maxPool2d with a 1e12 padding is refused without walking its windows", () => {
     const x = api.zeros([1, 1, 4, 4]);
-    const t0 = performance.now();
     refuses(
       () => api.maxPool2d(x, { kernelSize: 2 ** 31, padding: 1e12 }),
       ShapeError, // its windows lie in the padding; found without walking 1e12 of them
       "maxPool2d",
     );
-    expect(performance.now() - t0).toBeLessThan(1000);
     x.dispose();
   });
 

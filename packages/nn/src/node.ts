@@ -6,19 +6,10 @@
  * one, complete, never a mix. Temporary files a killed process left behind are removed by the next
  * `fileCheckpoint` for the same path.
  */
-import { randomBytes } from "node:crypto";
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  unlinkSync,
-  writeSync,
-} from "node:fs";
+import { existsSync, readdirSync, readFileSync, unlinkSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
+// the same atomic write as model files: temporary file, fsync, rename, fsync of the directory
+import { writeFileAtomic } from "@edgenn/runtime/node";
 import { ArgumentError } from "@edgenn/tensor";
 import { type CheckpointOptions, checkpointInfo, decodeCheckpoint } from "./checkpoint.js";
 
@@ -38,44 +29,8 @@ function checkPath(op: string, path: unknown): string {
   return path;
 }
 
+/** The prefix of `writeFileAtomic`'s temporary files for `path` (`.<name>.<random>.tmp`). */
 const tempPrefix = (path: string): string => `.${basename(path)}.`;
-
-/**
- * Writes `bytes` to `path` atomically: temporary file in the same directory, write, fsync, rename
- * onto `path`, fsync of the directory (where the platform allows it). Throws Node's file errors
- * (the temporary file is removed).
- */
-function writeFileAtomic(path: string, bytes: Uint8Array): void {
-  const tmp = join(dirname(path), `${tempPrefix(path)}${randomBytes(6).toString("hex")}.tmp`);
-  const fd = openSync(tmp, "wx", 0o644);
-  try {
-    try {
-      for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-  } catch (e) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // already renamed or never created
-    }
-    throw e;
-  }
-  try {
-    // persist the rename itself; directories cannot be opened for fsync on Windows
-    const dir = openSync(dirname(path), "r");
-    try {
-      fsyncSync(dir);
-    } finally {
-      closeSync(dir);
-    }
-  } catch {
-    // best effort
-  }
-}
 
 /**
  * A `checkpoint` option for `fit` that keeps the latest checkpoint in the file `path`, replaced

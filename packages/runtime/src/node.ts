@@ -39,7 +39,23 @@ import { allOps } from "@edgenn/runtime/ops";
  * loadModelFile(`${tmp}/relu.enn`).run(new Float32Array([-2])).data[0]; // 0
  */
 export function saveModelFile(path: string, model: Graph | Uint8Array): void {
-  const bytes = model instanceof Uint8Array ? model : encodeModel(model);
+  writeFileAtomic(path, model instanceof Uint8Array ? model : encodeModel(model));
+}
+
+/**
+ * Writes `bytes` to `path` atomically: to `.<name>.<random>.tmp` beside `path`, fsynced, renamed
+ * onto `path`, then the directory fsynced where the platform allows it (model files here,
+ * `@edgenn/nn/node`'s checkpoints). A crash leaves the old file or the new one, never half of one.
+ * @param path - the file to create or replace
+ * @param bytes - its contents
+ * @returns nothing; `path` holds the complete file
+ * @throws Node's file errors (the temporary file is removed)
+ * @example
+ * const g = { inputs: [{ name: "x", dtype: "float32", shape: [3] }], outputs: [{ name: "y", dtype: "float32", shape: [3] }], nodes: [{ op: "identity", inputs: ["x"], outputs: ["y"], attrs: {} }], initializers: [] };
+ * writeFileAtomic(`${tmp}/copy.enn`, saveModel(g));
+ * loadModelFile(`${tmp}/copy.enn`).outputs[0].shape; // [3]
+ */
+export function writeFileAtomic(path: string, bytes: Uint8Array): void {
   const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
   const fd = openSync(tmp, "wx", 0o644);
   try {

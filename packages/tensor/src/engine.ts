@@ -121,12 +121,12 @@ export function backendFor(
   if (b.supports(kernel, dtype)) return b;
   // the CPU kernels read the tensors' buffers directly: only a backend whose buffers are the CPU
   // backend's (a CpuBackend subclass) can fall back; a device backend gets a clear refusal
-  if (state.cpuFallback && b.name !== "cpu" && !(b instanceof CpuBackend)) {
-    throw new UnsupportedOpError(
-      `${op}: kernel '${kernel}' for dtype ${dtype} is not supported by backend '${b.name}', and CPU fallback cannot reach its device buffers (run this op with setBackend(cpu) around it)`,
-    );
-  }
   if (state.cpuFallback && b.name !== "cpu") {
+    if (!(b instanceof CpuBackend)) {
+      throw new UnsupportedOpError(
+        `${op}: kernel '${kernel}' for dtype ${dtype} is not supported by backend '${b.name}', and CPU fallback cannot reach its device buffers (run this op with setBackend(cpu) around it)`,
+      );
+    }
     const key = `${kernel}/${dtype}/${b.name}`;
     if (!state.fallbackLogged.has(key)) {
       state.fallbackLogged.add(key);
