@@ -18,6 +18,7 @@ import {
   prepareConv2dQ8,
   prepareLinearQ8,
   preparePool2dQ8,
+  prepareRequantQ8,
   quantizeMultiplier,
   requantizeQ8,
   roundHalfEven,
@@ -246,17 +247,22 @@ export function qlinearGemmOp<P>(packed?: PackedGemmQ8<P>): OpDef {
     const [m, k] = X.shape as [number, number];
     if (W.shape[1] !== k) bad(c, `weights [${W.shape}] do not fit input [${X.shape}] (K = ${k})`);
     checkK(c, k);
-    c.bytes += packedBytes(p.outC, k) + (packed ? 4 * m * p.outC : 0);
+    // the TypeScript kernel's packed weights, or the int32 accumulators beside the wasm-packed ones
+    c.bytes += packed ? 4 * m * p.outC + 2 * p.outC * k : packedBytes(p.outC, k);
     return [
       "int8",
       [m, p.outC],
       (y) => {
-        const plan = planned(c, () =>
-          prepareLinearQ8(p.w, 0, p.outC, k, p.bias, 0, p.xZeroPoint, p.rq),
-        );
         const xa = X.arr as I8;
         const ya = y.arr as I8;
-        if (!packed) return () => linearQ8(plan, m, xa, X.off, ya, y.off);
+        if (!packed) {
+          const plan = planned(c, () =>
+            prepareLinearQ8(p.w, 0, p.outC, k, p.bias, 0, p.xZeroPoint, p.rq),
+          );
+          return () => linearQ8(plan, m, xa, X.off, ya, y.off);
+        }
+        // only the bias and requantization: the weights live packed in the wasm memory
+        const plan = planned(c, () => prepareRequantQ8(p.outC, p.bias, 0, p.rq));
         const pw = packed.pack(p.w, 0, p.outC, k, k);
         const acc = new Int32Array(m * p.outC);
         const step = () => {

@@ -537,6 +537,38 @@ function prepareFold(bias: Int32Array, sums: Int32Array, zp: number): Int32Array
   return f;
 }
 
+/** What `requantizeQ8` needs: the int32 bias and the requantization per output channel. */
+export interface RequantQ8Plan {
+  /** Output channels N. */
+  readonly n: number;
+  /** The int32 bias (zeros without one). */
+  readonly bias: Int32Array;
+  readonly requant: RequantTable;
+}
+
+/**
+ * The bias and requantization of an int8 layer whose accumulators another kernel computes (e.g.
+ * the WebAssembly int8 GEMM): `prepareLinearQ8` without packing the weights.
+ * @param n - output channels
+ * @param bias - int32 bias from `biasOff` (n values), or null
+ * @param biasOff - offset of the bias
+ * @param rq - the requantization (multipliers and shifts per channel, output zero point, clamp)
+ * @returns a new plan for `requantizeQ8`
+ * @throws ArgumentError for bad requantization parameters or sizes
+ */
+export function prepareRequantQ8(
+  n: number,
+  bias: Int32Array | null,
+  biasOff: number,
+  rq: Int8Requant,
+): RequantQ8Plan {
+  const op = "requantizeQ8";
+  checkInt(op, "n", n, 1, INT32_MAX);
+  if (bias !== null) checkBuffer(op, "bias", bias.length, biasOff, n);
+  const requant = checkRequant(op, rq, n);
+  return { n, bias: bias === null ? new Int32Array(n) : bias.slice(biasOff, biasOff + n), requant };
+}
+
 /**
  * Prepares y = requant(x·Wᵀ + bias) for int8 x [m, K] (zero point `inZeroPoint`), int8 weights W
  * [N, K] (symmetric per output channel) and an int32 bias [N]: packs the weights, sums their rows
@@ -646,14 +678,14 @@ export function linearQ8Int32(
  * y[i, j] = clamp(outZeroPoint + MBQM(acc[i, j] + bias[j], M_j)): the requantization of
  * `linearQ8` applied to accumulators computed elsewhere (Σₚ W[j, p]·(x[i, p] − inZeroPoint), e.g.
  * by the WebAssembly int8 GEMM), bit-exact with `linearQ8` on the same accumulators.
- * @param plan - from `prepareLinearQ8` (its bias and requantization are used)
+ * @param plan - from `prepareRequantQ8` (or `prepareLinearQ8`: its bias and requantization)
  * @param m - rows (batch)
  * @param acc - m×N int32 accumulators, row-major from `accOff`
  * @param y - m×N int8 outputs, row-major from `yOff`, overwritten
  * @returns nothing: `y` holds the result
  */
 export function requantizeQ8(
-  plan: LinearQ8Plan,
+  plan: RequantQ8Plan,
   m: number,
   acc: Int32Array,
   accOff: number,
